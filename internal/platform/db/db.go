@@ -1,0 +1,168 @@
+// Package db opens Kite's database — embedded SQLite or PostgreSQL — through
+// bun, and holds what differs between the two: connection tuning, error
+// mapping, retried transactions and schema migrations.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Kind names a database engine.
+type Kind string
+
+// The engines Kite runs on.
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// Label is the engine's name as people write it.
+func (k Kind) Label() string {
+	if k == Postgres {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// DB is an open database. The embedded *bun.DB is the writer: use it for
+// writes and transactions. Read is for reads outside a transaction; on SQLite
+// it is a separate pool of read-only connections so that readers never wait
+// behind the single writer connection, on PostgreSQL it is the same pool.
+type DB struct {
+	*bun.DB
+	Read *bun.DB
+	Kind Kind
+	// Pool is the pgx pool on PostgreSQL (nil on SQLite); job workers and
+	// LISTEN/NOTIFY use it directly.
+	Pool *pgxpool.Pool
+	// Where says where the data lives — a file path, or host:port/dbname —
+	// without credentials.
+	Where string
+}
+
+// Options say what to open.
+type Options struct {
+	// URL is a postgres:// URL; empty opens SQLite at Path.
+	URL  string
+	Path string
+	// MaxConns sizes the PostgreSQL pool and the SQLite reader pool.
+	MaxConns int
+}
+
+// Open connects and checks the connection; it does not migrate.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	if o.MaxConns < 1 {
+		o.MaxConns = 8
+	}
+	if o.URL != "" {
+		return openPostgres(ctx, o)
+	}
+	return openSQLite(ctx, o)
+}
+
+// sqlitePragmas tune every SQLite connection: WAL lets readers run beside the
+// writer, busy_timeout waits instead of failing, synchronous=NORMAL is durable
+// across application crashes under WAL.
+var sqlitePragmas = []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}
+
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range sqlitePragmas {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
+		// never fails half-way when it upgrades from reading to writing.
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, o Options) (*DB, error) {
+	dir := filepath.Dir(o.Path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("sqlite: directory %s does not exist or is unreadable", dir)
+	}
+	writer, err := sql.Open("sqlite", sqliteDSN(o.Path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// One writer connection: SQLite allows one writer at a time, so writes
+	// queue in the pool instead of failing with "database is locked".
+	writer.SetMaxOpenConns(1)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: cannot open %s: %w", o.Path, err)
+	}
+	reader, err := sql.Open("sqlite", sqliteDSN(o.Path, true))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	reader.SetMaxOpenConns(o.MaxConns)
+	reader.SetMaxIdleConns(o.MaxConns)
+	return &DB{
+		DB:    bun.NewDB(writer, sqlitedialect.New()),
+		Read:  bun.NewDB(reader, sqlitedialect.New()),
+		Kind:  SQLite,
+		Where: o.Path,
+	}, nil
+}
+
+func openPostgres(ctx context.Context, o Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(o.URL)
+	if err != nil {
+		return nil, errors.New("postgres: KITE_DATABASE_URL cannot be parsed as a PostgreSQL URL")
+	}
+	cfg.MaxConns = int32(o.MaxConns)
+	cfg.MinConns = 1
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", where, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: cannot connect to %s: %w", where, err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	bdb := bun.NewDB(sqlDB, pgdialect.New())
+	return &DB{DB: bdb, Read: bdb, Kind: Postgres, Pool: pool, Where: where}, nil
+}
+
+// Close closes every pool.
+func (d *DB) Close() error {
+	err := d.DB.Close()
+	if d.Read != d.DB {
+		err = errors.Join(err, d.Read.Close())
+	}
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.Read.PingContext(ctx)
+}

@@ -1,0 +1,183 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/jobs"
+)
+
+// Handler reacts to one event inside a transaction that also records the
+// delivery, so its database effects happen exactly once. It runs while that
+// transaction is open: keep it short, and hand slow or external work (HTTP
+// calls, mail) to a job enqueued in tx.
+type Handler func(ctx context.Context, tx bun.Tx, ev Event) error
+
+type subscriber struct {
+	name    string
+	pattern string
+	handle  Handler
+}
+
+// Bus records events and dispatches them to subscribers.
+type Bus struct {
+	db    *db.DB
+	queue *jobs.Queue
+	log   *slog.Logger
+	subs  []subscriber
+}
+
+// NewBus returns a bus; Register must be called before the queue starts.
+func NewBus(d *db.DB, log *slog.Logger) *Bus {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bus{db: d, log: log}
+}
+
+// Register adds the dispatch worker to the job registry and binds the queue
+// that Record enqueues on.
+func (b *Bus) Register(reg *jobs.Registry) {
+	jobs.Register(reg, &dispatchWorker{bus: b})
+}
+
+// UseQueue binds the queue that Record enqueues dispatch jobs on.
+func (b *Bus) UseQueue(q *jobs.Queue) { b.queue = q }
+
+// Subscribe registers a handler under a unique, stable name (deliveries are
+// remembered by it) for event types matching pattern: an exact type
+// ("deal.won"), a prefix ("deal.*") or every type ("*"). Subscribe before
+// the queue starts.
+func (b *Bus) Subscribe(name, pattern string, h Handler) {
+	if slices.ContainsFunc(b.subs, func(s subscriber) bool { return s.name == name }) {
+		panic("events: subscriber " + name + " registered twice")
+	}
+	b.subs = append(b.subs, subscriber{name: name, pattern: pattern, handle: h})
+}
+
+func matches(pattern, typ string) bool {
+	switch {
+	case pattern == "*":
+		return true
+	case strings.HasSuffix(pattern, ".*"):
+		return strings.HasPrefix(typ, strings.TrimSuffix(pattern, "*"))
+	}
+	return pattern == typ
+}
+
+// ErrInvalidEvent is returned for an event without organization or type.
+var ErrInvalidEvent = errors.New("events: an event needs an org_id and a type")
+
+// Record writes ev to the outbox in tx and enqueues its delivery in the same
+// transaction: the event exists, and is delivered, only if tx commits. ID,
+// OccurredAt and an empty payload are filled in; the stored event is returned.
+func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
+	if ev.OrgID == "" || ev.Type == "" {
+		return ev, ErrInvalidEvent
+	}
+	if ev.ID == "" {
+		ev.ID = db.NewID()
+	}
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = time.Now().UTC()
+	}
+	if len(ev.Payload) == 0 {
+		ev.Payload = json.RawMessage("{}")
+	}
+	if !json.Valid(ev.Payload) {
+		return ev, fmt.Errorf("events: payload of %s is not JSON", ev.Type)
+	}
+	r := row{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, SubjectID: ev.SubjectID, Actor: ev.Actor,
+		Payload: string(ev.Payload), OccurredAt: ev.OccurredAt}
+	if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
+		return ev, fmt.Errorf("events: recording %s: %w", ev.Type, err)
+	}
+	if err := b.queue.Enqueue(ctx, tx, dispatchArgs{EventID: ev.ID}, nil); err != nil {
+		return ev, fmt.Errorf("events: enqueueing %s: %w", ev.Type, err)
+	}
+	return ev, nil
+}
+
+// Since returns up to limit events of an org recorded after the event with
+// ID afterID, oldest first: what a reconnecting client missed. IDs are
+// time-ordered, so this is a keyset scan on (org_id, id).
+func (b *Bus) Since(ctx context.Context, orgID, afterID string, limit int) ([]Event, error) {
+	var rows []row
+	err := b.db.Read.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("id > ?", afterID).
+		Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.event()
+	}
+	return out, nil
+}
+
+type dispatchArgs struct {
+	EventID string `json:"event_id"`
+}
+
+func (dispatchArgs) Kind() string { return "events.dispatch" }
+
+type dispatchWorker struct {
+	river.WorkerDefaults[dispatchArgs]
+	bus *Bus
+}
+
+// Work delivers the event to each matching subscriber that has not had it
+// yet. A failing subscriber fails the job, which River retries with backoff;
+// subscribers that succeeded are skipped on the retry.
+func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[dispatchArgs]) error {
+	var r row
+	if err := w.bus.db.NewSelect().Model(&r).Where("id = ?", job.Args.EventID).Scan(ctx); err != nil {
+		if errors.Is(db.MapError(err), db.ErrNotFound) {
+			return river.JobCancel(fmt.Errorf("event %s no longer exists", job.Args.EventID))
+		}
+		return err
+	}
+	ev := r.event()
+	var failed []error
+	for _, s := range w.bus.subs {
+		if !matches(s.pattern, ev.Type) {
+			continue
+		}
+		if err := w.bus.deliver(ctx, s, ev); err != nil {
+			w.bus.log.Warn("event subscriber failed; will retry", "subscriber", s.name, "event", ev.ID, "type", ev.Type, "attempt", job.Attempt, "err", err)
+			failed = append(failed, fmt.Errorf("%s: %w", s.name, err))
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// errDelivered rolls back a delivery that another attempt already made.
+var errDelivered = errors.New("already delivered")
+
+func (b *Bus) deliver(ctx context.Context, s subscriber, ev Event) error {
+	err := b.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewInsert().Model(&delivery{EventID: ev.ID, Subscriber: s.name, DeliveredAt: time.Now().UTC()}).
+			On("CONFLICT DO NOTHING").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errDelivered
+		}
+		return s.handle(ctx, tx, ev)
+	})
+	if errors.Is(err, errDelivered) {
+		return nil
+	}
+	return err
+}
