@@ -41,7 +41,9 @@ func (w *noteWorker) Work(ctx context.Context, job *river.Job[noteArgs]) error {
 }
 
 // NextRetry retries quickly so the test does not wait River's default backoff.
-func (w *noteWorker) NextRetry(*river.Job[noteArgs]) time.Time { return time.Now().Add(10 * time.Millisecond) }
+func (w *noteWorker) NextRetry(*river.Job[noteArgs]) time.Time {
+	return time.Now().Add(10 * time.Millisecond)
+}
 
 func startQueue(t *testing.T, d *db.DB, reg *jobs.Registry, cfg jobs.Config) *jobs.Queue {
 	t.Helper()
