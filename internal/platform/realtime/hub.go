@@ -1,0 +1,236 @@
+// Package realtime pushes updates to browsers: a topic pub/sub hub (in
+// process on SQLite, across replicas through PostgreSQL LISTEN/NOTIFY) and
+// the WebSocket endpoint that serves it.
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Message is one update for the subscribers of a topic. It reaches the
+// browser as the JSON frame {"topic", "type", "id", "data"}.
+type Message struct {
+	Topic string          `json:"topic"`
+	Type  string          `json:"type"`
+	ID    string          `json:"id,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+}
+
+// broker carries a published frame to every replica's hub; each replica then
+// delivers it to its local subscribers.
+type broker interface {
+	publish(ctx context.Context, topic string, frame []byte) error
+}
+
+// Hub fans messages out to subscriptions by topic.
+type Hub struct {
+	log     *slog.Logger
+	broker  broker
+	mu      sync.RWMutex
+	topics  map[string]map[*Subscription]struct{}
+	metrics hubMetrics
+	// listening is true while the PostgreSQL listener is subscribed.
+	listening atomic.Bool
+}
+
+// NewHub returns a hub that delivers within this process. Use ListenPostgres
+// to span replicas.
+func NewHub(log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{log: log, topics: map[string]map[*Subscription]struct{}{}, metrics: newHubMetrics()}
+	h.broker = localBroker{h}
+	return h
+}
+
+// ErrEmptyTopic is returned when publishing without a topic.
+var ErrEmptyTopic = errors.New("realtime: message without topic")
+
+// Publish sends m to every subscriber of m.Topic on every replica. It never
+// blocks on a slow subscriber.
+func (h *Hub) Publish(ctx context.Context, m Message) error {
+	if m.Topic == "" {
+		return ErrEmptyTopic
+	}
+	frame, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return h.broker.publish(ctx, m.Topic, frame)
+}
+
+// deliver hands an encoded frame to this process's subscribers of topic. The
+// frame is shared, not copied: subscribers must not modify it.
+func (h *Hub) deliver(topic string, frame []byte) {
+	h.mu.RLock()
+	var slow []*Subscription
+	for s := range h.topics[topic] {
+		if !s.offer(frame) {
+			slow = append(slow, s)
+		}
+	}
+	n := len(h.topics[topic])
+	h.mu.RUnlock()
+	h.metrics.frames.Add(float64(n - len(slow)))
+	for _, s := range slow {
+		h.metrics.evicted.Inc()
+		s.evict()
+	}
+}
+
+// Subscribe returns a subscription to no topic yet, whose channel holds up
+// to buffer frames. A subscriber that falls further behind is evicted.
+func (h *Hub) Subscribe(buffer int) *Subscription {
+	if buffer < 1 {
+		buffer = 1
+	}
+	h.metrics.subscriptions.Inc()
+	return &Subscription{hub: h, frames: make(chan []byte, buffer), done: make(chan struct{}), topics: map[string]struct{}{}}
+}
+
+// Collectors returns the hub's Prometheus collectors.
+func (h *Hub) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{h.metrics.subscriptions, h.metrics.frames, h.metrics.evicted}
+}
+
+type localBroker struct{ h *Hub }
+
+func (b localBroker) publish(_ context.Context, topic string, frame []byte) error {
+	b.h.deliver(topic, frame)
+	return nil
+}
+
+// Subscription receives the frames of its topics on Frames until Done.
+type Subscription struct {
+	hub    *Hub
+	frames chan []byte
+	done   chan struct{}
+	once   sync.Once
+	// evicted is set when the subscriber fell behind; read after Done.
+	evicted bool
+	topics  map[string]struct{} // guarded by hub.mu
+}
+
+// Frames yields encoded frames in publish order.
+func (s *Subscription) Frames() <-chan []byte { return s.frames }
+
+// Done is closed when the subscription ends (Close or eviction).
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Evicted reports whether the hub ended the subscription because its buffer
+// was full. Valid after Done is closed.
+func (s *Subscription) Evicted() bool {
+	<-s.done
+	return s.evicted
+}
+
+// Add subscribes to more topics.
+func (s *Subscription) Add(topics ...string) {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	for _, t := range topics {
+		subs := s.hub.topics[t]
+		if subs == nil {
+			subs = map[*Subscription]struct{}{}
+			s.hub.topics[t] = subs
+		}
+		subs[s] = struct{}{}
+		s.topics[t] = struct{}{}
+	}
+}
+
+// Remove unsubscribes from topics.
+func (s *Subscription) Remove(topics ...string) {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	for _, t := range topics {
+		s.hub.detach(s, t)
+	}
+}
+
+// Topics lists the current topics.
+func (s *Subscription) Topics() []string {
+	s.hub.mu.RLock()
+	defer s.hub.mu.RUnlock()
+	out := make([]string, 0, len(s.topics))
+	for t := range s.topics {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.end(false) }
+
+func (s *Subscription) evict() { s.end(true) }
+
+func (s *Subscription) end(evicted bool) {
+	s.once.Do(func() {
+		s.hub.mu.Lock()
+		for t := range s.topics {
+			s.hub.detach(s, t)
+		}
+		s.evicted = evicted
+		close(s.done)
+		s.hub.mu.Unlock()
+		s.hub.metrics.subscriptions.Dec()
+	})
+}
+
+// detach removes s from topic; the caller holds hub.mu.
+func (h *Hub) detach(s *Subscription, topic string) {
+	delete(s.topics, topic)
+	if subs := h.topics[topic]; subs != nil {
+		delete(subs, s)
+		if len(subs) == 0 {
+			delete(h.topics, topic)
+		}
+	}
+}
+
+// offer queues a frame without blocking; false means the buffer is full.
+func (s *Subscription) offer(frame []byte) bool {
+	select {
+	case s.frames <- frame:
+		return true
+	default:
+		return false
+	}
+}
+
+type hubMetrics struct {
+	subscriptions prometheus.Gauge
+	frames        prometheus.Counter
+	evicted       prometheus.Counter
+}
+
+func newHubMetrics() hubMetrics {
+	return hubMetrics{
+		subscriptions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kite_realtime_subscriptions", Help: "Open realtime subscriptions in this process."}),
+		frames:        prometheus.NewCounter(prometheus.CounterOpts{Name: "kite_realtime_frames_total", Help: "Frames queued to subscribers."}),
+		evicted:       prometheus.NewCounter(prometheus.CounterOpts{Name: "kite_realtime_evictions_total", Help: "Subscribers dropped for falling behind."}),
+	}
+}
+
+// splitNotification separates "topic\nframe".
+func splitNotification(p []byte) (string, []byte, bool) {
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		return "", nil, false
+	}
+	return string(p[:i]), p[i+1:], true
+}

@@ -1,0 +1,139 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/dbtest"
+)
+
+func mustFrame(t *testing.T, s *Subscription) Message {
+	t.Helper()
+	select {
+	case f := <-s.Frames():
+		var m Message
+		if err := json.Unmarshal(f, &m); err != nil {
+			t.Fatalf("frame is not JSON: %s", f)
+		}
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no frame arrived")
+	}
+	return Message{}
+}
+
+func noFrame(t *testing.T, s *Subscription) {
+	t.Helper()
+	select {
+	case f := <-s.Frames():
+		t.Fatalf("unexpected frame %s", f)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestHubDeliversByTopic(t *testing.T) {
+	t.Parallel()
+	h := NewHub(nil)
+	a, b := h.Subscribe(8), h.Subscribe(8)
+	a.Add("org.1")
+	b.Add("org.1", "chat.9")
+	ctx := context.Background()
+	h.Publish(ctx, Message{Topic: "org.1", Type: "deal.won", ID: "e1", Data: json.RawMessage(`{"x":1}`)})
+	h.Publish(ctx, Message{Topic: "chat.9", Type: "typing"})
+	if m := mustFrame(t, a); m.Type != "deal.won" || m.ID != "e1" || string(m.Data) != `{"x":1}` {
+		t.Fatalf("a got %+v", m)
+	}
+	noFrame(t, a)
+	if m := mustFrame(t, b); m.Type != "deal.won" {
+		t.Fatalf("b got %+v", m)
+	}
+	if m := mustFrame(t, b); m.Type != "typing" {
+		t.Fatalf("b got %+v", m)
+	}
+	b.Remove("chat.9")
+	h.Publish(ctx, Message{Topic: "chat.9", Type: "typing"})
+	noFrame(t, b)
+	if err := h.Publish(ctx, Message{Type: "x"}); err == nil {
+		t.Fatal("publish without topic accepted")
+	}
+}
+
+func TestSlowSubscriberIsEvictedWithoutBlocking(t *testing.T) {
+	t.Parallel()
+	h := NewHub(nil)
+	slow, fast := h.Subscribe(2), h.Subscribe(100)
+	slow.Add("t")
+	fast.Add("t")
+	start := time.Now()
+	for range 10 {
+		h.Publish(context.Background(), Message{Topic: "t", Type: "x"})
+		<-fast.Frames()
+	}
+	if time.Since(start) > time.Second {
+		t.Fatal("publishing blocked on a slow subscriber")
+	}
+	select {
+	case <-slow.Done():
+	default:
+		t.Fatal("slow subscriber not evicted")
+	}
+	if !slow.Evicted() {
+		t.Fatal("Evicted() = false")
+	}
+	if len(h.topics["t"]) != 1 {
+		t.Fatalf("evicted subscriber still attached: %d", len(h.topics["t"]))
+	}
+	fast.Close()
+	if len(h.topics) != 0 {
+		t.Fatal("closed subscription left topics behind")
+	}
+}
+
+// Two hubs on one PostgreSQL database stand for two replicas: what one
+// publishes reaches the other's subscribers, large frames included.
+func TestHubsSpanReplicasThroughPostgres(t *testing.T) {
+	t.Parallel()
+	for _, kind := range dbtest.Kinds(t) {
+		if kind != db.Postgres {
+			continue
+		}
+		d := dbtest.Open(t, dbtest.New(t, db.Postgres, true))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		a, b := NewHub(nil), NewHub(nil)
+		a.ListenPostgres(d.Pool)
+		b.ListenPostgres(d.Pool)
+		go a.Run(ctx)
+		go b.Run(ctx)
+		for !a.Listening() || !b.Listening() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		onB := b.Subscribe(8)
+		onB.Add("org.1")
+		onA := a.Subscribe(8)
+		onA.Add("org.1")
+		if err := a.Publish(ctx, Message{Topic: "org.1", Type: "small"}); err != nil {
+			t.Fatal(err)
+		}
+		big := strings.Repeat("x", 20000)
+		data, _ := json.Marshal(map[string]string{"text": big})
+		if err := a.Publish(ctx, Message{Topic: "org.1", Type: "big", Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*Subscription{onB, onA} {
+			if m := mustFrame(t, s); m.Type != "small" {
+				t.Fatalf("got %+v", m)
+			}
+			m := mustFrame(t, s)
+			var got map[string]string
+			json.Unmarshal(m.Data, &got)
+			if m.Type != "big" || got["text"] != big {
+				t.Fatalf("large frame lost or cut: type %q, %d bytes", m.Type, len(got["text"]))
+			}
+		}
+	}
+}

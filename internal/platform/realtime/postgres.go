@@ -1,0 +1,119 @@
+package realtime
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// notifyChannel is the PostgreSQL channel every replica listens on.
+const notifyChannel = "kite_realtime"
+
+// maxNotifyPayload stays under PostgreSQL's 8000-byte NOTIFY limit; larger
+// frames go through the realtime_payloads table and the notification
+// carries "@<row id>".
+const maxNotifyPayload = 7900
+
+type pgBroker struct {
+	pool  *pgxpool.Pool
+	large atomic.Int64
+}
+
+// ListenPostgres makes the hub span replicas: Publish sends NOTIFY, and
+// Run's LISTEN loop delivers what any replica published to this process's
+// subscribers. Call before Run and before publishing.
+func (h *Hub) ListenPostgres(pool *pgxpool.Pool) {
+	h.broker = &pgBroker{pool: pool}
+}
+
+func (b *pgBroker) publish(ctx context.Context, topic string, frame []byte) error {
+	payload := topic + "\n" + string(frame)
+	if len(payload) > maxNotifyPayload {
+		id := uuid.NewString()
+		if _, err := b.pool.Exec(ctx, "INSERT INTO realtime_payloads (id, body) VALUES ($1, $2)", id, payload); err != nil {
+			return fmt.Errorf("realtime: storing large frame: %w", err)
+		}
+		payload = "@" + id
+		if b.large.Add(1)%100 == 0 {
+			// Every replica has long read these.
+			b.pool.Exec(ctx, "DELETE FROM realtime_payloads WHERE created_at < now() - interval '5 minutes'")
+		}
+	}
+	if _, err := b.pool.Exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, payload); err != nil {
+		return fmt.Errorf("realtime: notify: %w", err)
+	}
+	return nil
+}
+
+// Run listens for other replicas' messages until ctx ends, reconnecting
+// with backoff. Without ListenPostgres it only waits for ctx. Frames
+// published while the listener reconnects are not delivered; clients catch
+// up from the event log with ?since=.
+func (h *Hub) Run(ctx context.Context) {
+	b, ok := h.broker.(*pgBroker)
+	if !ok {
+		<-ctx.Done()
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := h.listen(ctx, b)
+		if ctx.Err() != nil {
+			return
+		}
+		h.log.Warn("realtime: listener lost; reconnecting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff + rand.N(backoff/2)):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// listen holds one LISTEN connection and delivers its notifications.
+func (h *Hub) listen(ctx context.Context, b *pgBroker) error {
+	pooled, err := b.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection stays in LISTEN state: take it out of the pool for good.
+	conn := pooled.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	h.listening.Store(true)
+	defer h.listening.Store(false)
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		payload := n.Payload
+		if id, large := strings.CutPrefix(payload, "@"); large {
+			if err := b.pool.QueryRow(ctx, "SELECT body FROM realtime_payloads WHERE id = $1", id).Scan(&payload); err != nil {
+				h.log.Warn("realtime: large frame missing", "id", id, "err", err)
+				continue
+			}
+		}
+		if topic, frame, ok := splitNotification([]byte(payload)); ok {
+			h.deliver(topic, frame)
+		}
+	}
+}
+
+// Listening reports whether the cross-replica listener is connected (always
+// true without PostgreSQL).
+func (h *Hub) Listening() bool {
+	if _, ok := h.broker.(*pgBroker); !ok {
+		return true
+	}
+	return h.listening.Load()
+}
