@@ -33,6 +33,10 @@ type Config struct {
 	JobWorkers      int           // KITE_JOB_WORKERS: concurrent jobs per process
 	JobTimeout      time.Duration // KITE_JOB_TIMEOUT: one job attempt's time limit
 	NodeTTL         time.Duration // KITE_NODE_TTL: a silent replica is presumed dead after this
+
+	// SecretKeyGenerated is set by PrepareDataDir when the key comes from the
+	// data dir rather than KITE_SECRET_KEY.
+	SecretKeyGenerated bool
 }
 
 // Var describes one KITE_* variable, for Load and for the README.
@@ -211,6 +215,7 @@ func (c *Config) PrepareDataDir() error {
 		return nil
 	}
 	path := filepath.Join(c.DataDir, "secret.key")
+	c.SecretKeyGenerated = true
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -143,11 +145,23 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: cannot connect to %s: %w", where, err)
+		return nil, fmt.Errorf("postgres: cannot connect to %s: %s", where, oneLine(err.Error()))
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	bdb := bun.NewDB(sqlDB, pgdialect.New())
 	return &DB{DB: bdb, Read: bdb, Kind: Postgres, Pool: pool, Where: where}, nil
+}
+
+// oneLine folds pgx's multi-line connection errors (one line per address
+// tried) into a single line without repeats, for start-up messages.
+func oneLine(msg string) string {
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // Close closes every pool.

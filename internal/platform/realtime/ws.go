@@ -30,6 +30,9 @@ type Endpoint struct {
 	Buffer int
 	// PingInterval keeps idle connections alive through proxies (default 25 s).
 	PingInterval time.Duration
+	// Closing closes every connection with "going away" when it is closed:
+	// server shutdown does not wait for hijacked connections by itself.
+	Closing <-chan struct{}
 }
 
 // clientFrame is what a browser may send.
@@ -82,6 +85,8 @@ func (e *Endpoint) writeLoop(ctx context.Context, c *websocket.Conn, sub *Subscr
 		select {
 		case <-ctx.Done():
 			return websocket.StatusNormalClosure, ""
+		case <-e.Closing:
+			return websocket.StatusGoingAway, "server restarting: reconnect with ?since="
 		case <-sub.Done():
 			if sub.Evicted() {
 				return websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since="

@@ -1,0 +1,231 @@
+// Package app is Kite's composition root: configuration -> database ->
+// services -> routes -> workers. Main runs the command line; New and Start
+// build and run one Kite, also inside tests on a random port.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/kite-crm/kite/internal/config"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/events"
+	"github.com/kite-crm/kite/internal/platform/httpx"
+	"github.com/kite-crm/kite/internal/platform/jobs"
+	"github.com/kite-crm/kite/internal/platform/realtime"
+)
+
+// App is one running Kite.
+type App struct {
+	cfg     config.Config
+	version string
+	log     *slog.Logger
+	started time.Time
+
+	DB      *db.DB
+	Queue   *jobs.Queue
+	Events  *events.Bus
+	Hub     *realtime.Hub
+	Metrics *prometheus.Registry
+	// API is the huma API under /api/v1 that capability packages register on.
+	API huma.API
+
+	dataDir  *dirLock
+	handler  http.Handler
+	server   *http.Server
+	listener net.Listener
+	schema   *schemaWatch
+
+	closing   chan struct{} // closed at shutdown: ends sockets and loops
+	loops     sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Version string
+	Logger  *slog.Logger
+}
+
+// New opens and migrates the database and builds every service and route.
+// It does not listen or run jobs yet: Start does.
+func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	a := &App{cfg: cfg, version: opts.Version, log: opts.Logger, started: time.Now(), closing: make(chan struct{})}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if err = a.cfg.PrepareDataDir(); err != nil {
+		return nil, err
+	}
+	if err = a.openDatabase(ctx); err != nil {
+		return nil, err
+	}
+	if err = a.buildServices(); err != nil {
+		return nil, err
+	}
+	a.handler, err = a.routes()
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) openDatabase(ctx context.Context) error {
+	if a.cfg.DatabaseURL == "" {
+		lock, err := lockDataDir(a.cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		a.dataDir = lock
+	}
+	d, err := db.Open(ctx, db.Options{URL: a.cfg.DatabaseURL, Path: a.cfg.SQLitePath(), MaxConns: a.cfg.DBMaxConns})
+	if err != nil {
+		return err
+	}
+	a.DB = d
+	err = d.MigrationLock(ctx, func(ctx context.Context) error {
+		applied, err := d.Migrate(ctx)
+		if len(applied) > 0 {
+			a.log.Info("database migrated", "applied", applied)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	a.schema = newSchemaWatch(d)
+	return a.schema.refresh(ctx)
+}
+
+func (a *App) buildServices() error {
+	a.Metrics = prometheus.NewRegistry()
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.DB.DB.DB, "writer"))
+	if a.DB.Read != a.DB.DB {
+		a.Metrics.MustRegister(collectors.NewDBStatsCollector(a.DB.Read.DB, "reader"))
+	}
+	a.Hub = realtime.NewHub(a.log.With("component", "realtime"))
+	if a.DB.Kind == db.Postgres {
+		a.Hub.ListenPostgres(a.DB.Pool)
+	}
+	a.Events = events.NewBus(a.DB, a.log.With("component", "events"))
+	reg := jobs.NewRegistry()
+	a.Events.Register(reg)
+	q, err := jobs.New(a.DB, reg, jobs.Config{
+		Workers:       a.cfg.JobWorkers,
+		JobTimeout:    a.cfg.JobTimeout,
+		NodeTTL:       a.cfg.NodeTTL,
+		SingleProcess: a.DB.Kind == db.SQLite,
+		Version:       a.version,
+		Logger:        a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.Queue = q
+	a.Events.UseQueue(q)
+	a.Metrics.MustRegister(q.Collectors()...)
+	a.Metrics.MustRegister(a.Hub.Collectors()...)
+	a.Metrics.MustRegister(newQueueCollector(a.DB))
+	return nil
+}
+
+// Handler is the whole HTTP surface, for tests that skip the listener.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Start listens on the configured address (":0" picks a free port), starts
+// the job workers and the realtime listener, and serves in the background.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := httpx.Listen(ctx, a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	a.listener = ln
+	if err := a.Queue.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.loops.Go(func() {
+		<-a.closing
+		cancel()
+	})
+	a.loops.Go(func() { a.Hub.Run(loopCtx) })
+	a.loops.Go(func() { a.schema.watch(loopCtx, 10*time.Second, a.log) })
+	if a.DB.Kind == db.Postgres && a.cfg.SecretKeyGenerated {
+		a.log.Warn("KITE_SECRET_KEY is not set: using a key generated into the data dir; all replicas must share one key, so set KITE_SECRET_KEY in production")
+	}
+	a.server = httpx.NewServer(a.handler, a.log)
+	a.loops.Go(func() {
+		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server stopped", "err", err)
+		}
+	})
+	return nil
+}
+
+// URL is where this Kite answers, with the real port when started on ":0".
+func (a *App) URL() string {
+	if a.listener == nil {
+		return a.cfg.PublicURL
+	}
+	host, _, _ := net.SplitHostPort(a.cfg.Addr)
+	_, port, _ := net.SplitHostPort(a.listener.Addr().String())
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Shutdown stops taking requests, lets in-flight requests and running jobs
+// finish until ctx ends, then closes sockets, workers and the database.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if a.server != nil {
+		a.server.SetKeepAlivesEnabled(false)
+		if err := a.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+			a.server.Close()
+		}
+	}
+	if a.Queue != nil {
+		if err := a.Queue.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("jobs: %w", err))
+		}
+	}
+	a.close()
+	return errors.Join(errs...)
+}
+
+// close releases everything; safe to call more than once.
+func (a *App) close() {
+	a.closeOnce.Do(func() {
+		close(a.closing)
+		a.loops.Wait()
+		if a.DB != nil {
+			a.DB.Close()
+		}
+		if a.dataDir != nil {
+			a.dataDir.release()
+		}
+	})
+}
+
+// Config is the configuration the app runs with.
+func (a *App) Config() config.Config { return a.cfg }
+

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kite-crm/kite/internal/platform/httpx"
+	"github.com/kite-crm/kite/internal/platform/realtime"
+	"github.com/kite-crm/kite/internal/web"
+)
+
+// routes builds the HTTP surface: health and metrics, the JSON API under
+// /api/v1, realtime, and the web UI; then the middleware every request
+// passes through.
+func (a *App) routes() (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", httpx.Healthz)
+	mux.HandleFunc("GET /readyz", httpx.Readyz(a.ready))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
+
+	a.API = httpx.NewAPI(mux, "Kite API", a.version)
+	registerSystemAPI(a.API, a)
+	mux.Handle("GET /api/v1/realtime", &realtime.Endpoint{Hub: a.Hub, Gate: a.realtimeGate, Closing: a.closing})
+
+	w, err := web.New(web.Options{Version: a.version, Status: a.statusData, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	w.Register(mux)
+
+	m := httpx.NewMetrics(a.Metrics)
+	hsts := strings.HasPrefix(a.cfg.PublicURL, "https://")
+	return httpx.Chain(notFound(mux, w),
+		httpx.WithRequestID,
+		httpx.AccessLog(a.log),
+		m.Middleware,
+		httpx.Recover(a.log),
+		httpx.SecurityHeaders(hsts),
+		httpx.CrossOrigin(),
+		httpx.BodyLimit(func(*http.Request) int64 { return httpx.MaxJSONBody }),
+		httpx.Gzip,
+	), nil
+}
+
+// notFound answers paths no route matches: problem+json under /api/ (also
+// for a wrong method), the HTML not-found page elsewhere.
+func notFound(mux *http.ServeMux, w *web.Web) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(rw, r)
+			return
+		}
+		if !httpx.IsAPIPath(r.URL.Path) {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				w.NotFound(rw, r)
+				return
+			}
+			mux.ServeHTTP(rw, r) // 405 with Allow, or 404
+			return
+		}
+		// Let the mux decide between 404 and 405 (it sets Allow), then speak
+		// problem+json instead of its plain text.
+		probe := &statusProbe{header: http.Header{}}
+		mux.ServeHTTP(probe, r)
+		if allow := probe.header.Get("Allow"); allow != "" {
+			rw.Header().Set("Allow", allow)
+		}
+		detail := "No API endpoint at " + r.URL.Path + "."
+		if probe.status == http.StatusMethodNotAllowed {
+			detail = r.Method + " is not allowed on " + r.URL.Path + "."
+		} else {
+			probe.status = http.StatusNotFound
+		}
+		httpx.WriteProblem(rw, httpx.NewProblem(probe.status, "", detail))
+	})
+}
+
+// statusProbe captures the status and headers a handler would send.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (p *statusProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+// realtimeGate decides what a socket may see. Until accounts exist only the
+// public "system." topics are open; the identity work replaces this with
+// per-user, per-org access.
+func (a *App) realtimeGate(r *http.Request) (realtime.Access, error) {
+	return realtime.Access{Allow: func(topic string) bool { return strings.HasPrefix(topic, "system.") }}, nil
+}
