@@ -228,4 +228,3 @@ func (a *App) close() {
 
 // Config is the configuration the app runs with.
 func (a *App) Config() config.Config { return a.cfg }
-

@@ -85,4 +85,3 @@ func get(t *testing.T, url string) (*http.Response, string) {
 func envFrom(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
-

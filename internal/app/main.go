@@ -191,4 +191,3 @@ func printSchema(out io.Writer, d *db.DB, st db.SchemaState) {
 	fmt.Fprintf(out, "Kite schema:  version %d of %d, %s\n", st.Current, st.Latest, state(st.Current, st.Latest))
 	fmt.Fprintf(out, "Jobs schema:  version %d of %d, %s\n", st.JobsCurrent, st.JobsLatest, state(int64(st.JobsCurrent), int64(st.JobsLatest)))
 }
-

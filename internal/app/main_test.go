@@ -232,4 +232,3 @@ func TestServeRefusesBrokenSchema(t *testing.T) {
 		oneLine(t, errOut, "half-migrated")
 	})
 }
-
