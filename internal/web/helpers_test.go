@@ -1,0 +1,162 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+)
+
+// fixedNow is the clock of the fake status data.
+var fixedNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
+// fakeStatus is what a running app on PostgreSQL might report.
+func fakeStatus() StatusData {
+	return StatusData{
+		Version:       "v1.4.2",
+		DatabaseKind:  "PostgreSQL",
+		DatabaseWhere: "db.internal:5432/kite",
+		SchemaVersion: 12,
+		SchemaLatest:  14,
+		Queue: []QueueCount{
+			{State: "available", Count: 3},
+			{State: "running", Count: 1},
+			{State: "retryable", Count: 2},
+			{State: "completed", Count: 12873},
+			{State: "discarded", Count: 5},
+		},
+		StartedAt: fixedNow.Add(-(3*time.Hour + 12*time.Minute + 40*time.Second)),
+		Now:       fixedNow,
+	}
+}
+
+// logBuffer is a concurrency-safe sink for a test's slog output.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newTestMux builds a Web around status and registers it, with NotFound for
+// every other path, as the app does.
+func newTestMux(t *testing.T, status func(context.Context) (StatusData, error)) (*http.ServeMux, *Web, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	w, err := New(Options{Version: "v1.4.2", Status: status, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	mux := http.NewServeMux()
+	w.Register(mux)
+	mux.HandleFunc("/", w.NotFound)
+	return mux, w, logs
+}
+
+func staticStatus(d StatusData) func(context.Context) (StatusData, error) {
+	return func(context.Context) (StatusData, error) { return d, nil }
+}
+
+// get runs one request through h and returns the response with its body.
+func get(t *testing.T, h http.Handler, path string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+func parseHTML(t *testing.T, body string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse HTML: %v", err)
+	}
+	return doc
+}
+
+// findAll returns the elements under n for which match is true, in document order.
+func findAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	for c := range n.Descendants() {
+		if c.Type == html.ElementNode && match(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// byID finds the element with the given id, or nil.
+func byID(n *html.Node, id string) *html.Node {
+	found := findAll(n, func(e *html.Node) bool { return attr(e, "id") == id })
+	if len(found) == 0 {
+		return nil
+	}
+	return found[0]
+}
+
+func tag(name string) func(*html.Node) bool {
+	return func(e *html.Node) bool { return e.Data == name }
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func hasClass(n *html.Node, class string) bool {
+	for _, c := range strings.Fields(attr(n, "class")) {
+		if c == class {
+			return true
+		}
+	}
+	return false
+}
+
+// text is the visible text of n with runs of white space collapsed.
+func text(n *html.Node) string {
+	var b strings.Builder
+	for c := range n.Descendants() {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+			b.WriteByte(' ')
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}

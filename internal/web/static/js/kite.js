@@ -1,0 +1,381 @@
+/*
+ * Kite's browser helpers. No framework, no eval, no inline handlers: every
+ * behaviour hangs off data attributes through delegated listeners, so it also
+ * works for content htmx swaps in later.
+ *
+ *   Theme     [data-theme-toggle] flips light/dark; the choice is kept in
+ *             localStorage and set as data-theme on <html>.
+ *   Toasts    kite.toast(message, kind) with kind info|success|warning|error;
+ *             the server triggers the same with the htmx event "kite:toast"
+ *             (HX-Trigger: {"kite:toast": {"message": "Saved", "kind": "success"}}).
+ *   Dialogs   [data-dialog-open="id"] opens <dialog id>, [data-dialog-close]
+ *             closes the dialog it is in, a click on the backdrop closes it
+ *             (unless data-dialog-static), dialog[data-dialog-autoopen] opens
+ *             when htmx loads it, and the "kite:dialog-close" event closes the
+ *             open dialogs. kite.openDialog(id) / kite.closeDialog(id).
+ *   Confirm   an element or form with data-confirm="message" asks first
+ *             (data-confirm-title, data-confirm-action name the dialog's title
+ *             and button); kite.confirm(message, options) returns a Promise.
+ *   Drawer    [data-nav-toggle] opens the navigation on narrow screens.
+ *   Live      an element with data-live that fails to refresh gets data-stale.
+ *
+ * This file loads in <head> without defer so the saved theme is applied
+ * before the first paint; everything touching the body waits for it.
+ */
+(function () {
+  "use strict";
+
+  var root = document.documentElement;
+  var THEME_KEY = "kite-theme";
+  root.classList.add("js");
+
+  /* ---------- Theme ---------- */
+
+  function savedTheme() {
+    try {
+      var t = window.localStorage.getItem(THEME_KEY);
+      return t === "dark" || t === "light" ? t : null;
+    } catch (e) {
+      return null; // storage disabled: follow the system
+    }
+  }
+
+  var systemDark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+  function currentTheme() {
+    var t = root.getAttribute("data-theme");
+    if (t === "dark" || t === "light") return t;
+    return systemDark && systemDark.matches ? "dark" : "light";
+  }
+
+  function syncThemeButtons() {
+    var next = currentTheme() === "dark" ? "light" : "dark";
+    var label = "Switch to " + next + " theme";
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (b) {
+      b.setAttribute("aria-label", label);
+      b.setAttribute("title", label);
+    });
+  }
+
+  function setTheme(theme) {
+    root.setAttribute("data-theme", theme);
+    try {
+      window.localStorage.setItem(THEME_KEY, theme);
+    } catch (e) {
+      /* the theme still applies to this page */
+    }
+    syncThemeButtons();
+  }
+
+  var initial = savedTheme();
+  if (initial) root.setAttribute("data-theme", initial);
+  if (systemDark && systemDark.addEventListener) systemDark.addEventListener("change", syncThemeButtons);
+
+  /* ---------- Toasts ---------- */
+
+  var TOAST_KINDS = { info: 1, success: 1, warning: 1, error: 1 };
+
+  function toastRegion() {
+    var region = document.getElementById("toasts");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "toasts";
+      region.className = "toasts";
+      region.setAttribute("aria-live", "polite");
+      document.body.appendChild(region);
+    }
+    return region;
+  }
+
+  function toast(message, kind) {
+    if (!TOAST_KINDS[kind]) kind = "info";
+    var el = document.createElement("div");
+    el.className = "toast toast-" + kind;
+    if (kind === "error") el.setAttribute("role", "alert");
+
+    var text = document.createElement("p");
+    text.className = "toast-message";
+    text.textContent = String(message == null ? "" : message);
+
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss notification");
+    close.textContent = "\u00d7";
+
+    el.appendChild(text);
+    el.appendChild(close);
+    toastRegion().appendChild(el);
+
+    var delay = kind === "error" ? 8000 : 5000;
+    var timer = null;
+    function dismiss() {
+      window.clearTimeout(timer);
+      if (!el.parentNode) return;
+      el.classList.add("toast-leaving");
+      window.setTimeout(function () {
+        if (el.parentNode) el.parentNode.removeChild(el);
+      }, 160);
+    }
+    function arm() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(dismiss, delay);
+    }
+    // Hovering or focusing a toast keeps it until the pointer or focus leaves.
+    el.addEventListener("mouseenter", function () { window.clearTimeout(timer); });
+    el.addEventListener("mouseleave", arm);
+    el.addEventListener("focusin", function () { window.clearTimeout(timer); });
+    el.addEventListener("focusout", arm);
+    close.addEventListener("click", dismiss);
+    arm();
+    return el;
+  }
+
+  // htmx fires HX-Trigger events on the requesting element; they bubble here.
+  document.addEventListener("kite:toast", function (e) {
+    var d = e.detail || {};
+    toast(d.message != null ? d.message : d.value, d.kind);
+  });
+
+  /* ---------- Dialogs ---------- */
+
+  function openDialog(id) {
+    var d = typeof id === "string" ? document.getElementById(id) : id;
+    if (d && d.tagName === "DIALOG" && !d.open) d.showModal();
+    return d;
+  }
+
+  function closeDialog(id, value) {
+    var d = typeof id === "string" ? document.getElementById(id) : id;
+    if (d && d.tagName === "DIALOG" && d.open) d.close(value);
+    return d;
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var opener = t.closest("[data-dialog-open]");
+    if (opener) {
+      e.preventDefault();
+      openDialog(opener.getAttribute("data-dialog-open"));
+      return;
+    }
+    var closer = t.closest("[data-dialog-close]");
+    if (closer) {
+      e.preventDefault();
+      closeDialog(closer.closest("dialog"), closer.getAttribute("data-dialog-close") || "");
+      return;
+    }
+    // A click on the dialog element itself is a click on its backdrop: the
+    // content sits in a child that fills the box.
+    if (t.tagName === "DIALOG" && t.open && !t.hasAttribute("data-dialog-static")) {
+      var r = t.getBoundingClientRect();
+      var inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+      if (!inside) t.close("");
+    }
+  });
+
+  document.addEventListener("kite:dialog-close", function (e) {
+    var id = e.detail && (e.detail.id || e.detail.value);
+    if (id) {
+      closeDialog(String(id));
+      return;
+    }
+    document.querySelectorAll("dialog[open]").forEach(function (d) { d.close(""); });
+  });
+
+  document.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (!(elt instanceof Element)) return;
+    var found = elt.matches("dialog[data-dialog-autoopen]") ? [elt] : elt.querySelectorAll("dialog[data-dialog-autoopen]");
+    Array.prototype.forEach.call(found, function (d) { openDialog(d); });
+  });
+
+  /* ---------- Confirm before destructive actions ---------- */
+
+  var confirmParts = null;
+
+  function confirmDialog() {
+    if (confirmParts) return confirmParts;
+    var d = document.createElement("dialog");
+    d.className = "modal modal-sm";
+    d.id = "kite-confirm";
+    d.setAttribute("aria-labelledby", "kite-confirm-title");
+    d.setAttribute("aria-describedby", "kite-confirm-message");
+
+    var box = document.createElement("div");
+    box.className = "modal-box";
+    var body = document.createElement("div");
+    body.className = "modal-body";
+    var title = document.createElement("h2");
+    title.className = "modal-title";
+    title.id = "kite-confirm-title";
+    var msg = document.createElement("p");
+    msg.className = "modal-text";
+    msg.id = "kite-confirm-message";
+    body.appendChild(title);
+    body.appendChild(msg);
+
+    var footer = document.createElement("div");
+    footer.className = "modal-footer";
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn btn-secondary";
+    cancel.textContent = "Cancel";
+    var ok = document.createElement("button");
+    ok.type = "button";
+    ok.className = "btn btn-danger";
+    footer.appendChild(cancel);
+    footer.appendChild(ok);
+
+    box.appendChild(body);
+    box.appendChild(footer);
+    d.appendChild(box);
+    document.body.appendChild(d);
+
+    cancel.addEventListener("click", function () { d.close("cancel"); });
+    ok.addEventListener("click", function () { d.close("confirm"); });
+    confirmParts = { dialog: d, title: title, message: msg, ok: ok, cancel: cancel };
+    return confirmParts;
+  }
+
+  function confirmAction(message, options) {
+    options = options || {};
+    var p = confirmDialog();
+    p.title.textContent = options.title || "Are you sure?";
+    p.message.textContent = message || "This cannot be undone.";
+    p.ok.textContent = options.action || "Confirm";
+    return new Promise(function (resolve) {
+      p.dialog.addEventListener("close", function onClose() {
+        p.dialog.removeEventListener("close", onClose);
+        resolve(p.dialog.returnValue === "confirm");
+      });
+      p.dialog.returnValue = "";
+      p.dialog.showModal();
+      p.cancel.focus(); // the safe choice has focus
+    });
+  }
+
+  function confirmOptions(el) {
+    return {
+      title: el.getAttribute("data-confirm-title"),
+      action: el.getAttribute("data-confirm-action")
+    };
+  }
+
+  // Capture phase at the document: runs before htmx's and the page's own
+  // listeners, so an unconfirmed action never reaches them.
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var el = t.closest("[data-confirm]");
+    if (!el || el.tagName === "FORM") return;
+    if (el.hasAttribute("data-confirmed")) {
+      el.removeAttribute("data-confirmed");
+      return;
+    }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    confirmAction(el.getAttribute("data-confirm"), confirmOptions(el)).then(function (yes) {
+      if (!yes) return;
+      el.setAttribute("data-confirmed", "");
+      el.click();
+    });
+  }, true);
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (form.hasAttribute("data-confirmed")) {
+      form.removeAttribute("data-confirmed");
+      return;
+    }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    var submitter = e.submitter || null;
+    confirmAction(form.getAttribute("data-confirm"), confirmOptions(form)).then(function (yes) {
+      if (!yes) return;
+      form.setAttribute("data-confirmed", "");
+      if (submitter) form.requestSubmit(submitter);
+      else form.requestSubmit();
+    });
+  }, true);
+
+  /* ---------- Navigation drawer (narrow screens) ---------- */
+
+  function setNavOpen(open) {
+    if (open) root.setAttribute("data-nav-open", "");
+    else root.removeAttribute("data-nav-open");
+    document.querySelectorAll("[data-nav-toggle]").forEach(function (b) {
+      b.setAttribute("aria-expanded", open ? "true" : "false");
+      b.setAttribute("aria-label", open ? "Close navigation" : "Open navigation");
+    });
+    if (open) {
+      var first = document.querySelector("#sidebar a, #sidebar [tabindex]");
+      if (first) first.focus();
+    }
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    if (t.closest("[data-nav-toggle]")) {
+      setNavOpen(!root.hasAttribute("data-nav-open"));
+    } else if (t.closest("[data-nav-close]")) {
+      setNavOpen(false);
+    } else if (t.closest("[data-theme-toggle]")) {
+      setTheme(currentTheme() === "dark" ? "light" : "dark");
+    }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && root.hasAttribute("data-nav-open")) {
+      setNavOpen(false);
+      var toggle = document.querySelector("[data-nav-toggle]");
+      if (toggle) toggle.focus();
+    }
+  });
+
+  /* ---------- htmx: live regions and failed requests ---------- */
+
+  function liveRegion(e) {
+    var elt = e.detail && e.detail.elt;
+    return elt instanceof Element ? elt.closest("[data-live]") : null;
+  }
+
+  document.addEventListener("htmx:sendError", function (e) {
+    var live = liveRegion(e);
+    if (live) live.setAttribute("data-stale", "");
+    else toast("Could not reach Kite. Check your connection and try again.", "error");
+  });
+
+  document.addEventListener("htmx:responseError", function (e) {
+    var live = liveRegion(e);
+    if (live) {
+      live.setAttribute("data-stale", "");
+      return;
+    }
+    // A server that explained the failure with its own toast has said enough.
+    var xhr = e.detail && e.detail.xhr;
+    var trigger = xhr ? xhr.getResponseHeader("HX-Trigger") || "" : "";
+    if (trigger.indexOf("kite:toast") === -1) {
+      toast("That did not work (the server answered " + (xhr ? xhr.status : "with an error") + "). Try again.", "error");
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var live = liveRegion(e);
+    if (live && e.detail && e.detail.successful) live.removeAttribute("data-stale");
+  });
+
+  document.addEventListener("DOMContentLoaded", syncThemeButtons);
+
+  window.kite = {
+    toast: toast,
+    openDialog: openDialog,
+    closeDialog: closeDialog,
+    confirm: confirmAction,
+    setTheme: setTheme,
+    theme: currentTheme
+  };
+})();
