@@ -45,10 +45,12 @@ func NewBus(d *db.DB, log *slog.Logger) *Bus {
 	return &Bus{db: d, log: log}
 }
 
-// Register adds the dispatch worker to the job registry and binds the queue
-// that Record enqueues on.
+// Register adds the dispatch worker and the daily retention job to the job
+// registry.
 func (b *Bus) Register(reg *jobs.Registry) {
 	jobs.Register(reg, &dispatchWorker{bus: b})
+	jobs.Register(reg, &pruneWorker{bus: b})
+	reg.Every(24*time.Hour, func() river.JobArgs { return pruneArgs{} })
 }
 
 // UseQueue binds the queue that Record enqueues dispatch jobs on.

@@ -244,3 +244,26 @@ func TestPatternMatching(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneDeletesOnlyOldEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		bus, _ := setup(t, d, func(*Bus) {})
+		old := time.Now().Add(-40 * 24 * time.Hour)
+		oldID := idAt(old)[:24] + "00000000abcd" // an ID minted at that instant
+		evs := record(t, d, bus, Event{ID: oldID, OrgID: "o1", Type: "old", OccurredAt: old}, Event{OrgID: "o1", Type: "new"})
+		d.NewInsert().Model(&delivery{EventID: oldID, Subscriber: "s", DeliveredAt: old}).Exec(context.Background())
+		n, err := bus.Prune(context.Background(), time.Now().Add(-Retention))
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v; want 1", n, err)
+		}
+		left, _ := bus.Since(context.Background(), "o1", "", 10)
+		if len(left) != 1 || left[0].ID != evs[1].ID {
+			t.Fatalf("left = %+v", left)
+		}
+		marks, _ := d.NewSelect().Model((*delivery)(nil)).Count(context.Background())
+		if marks != 0 {
+			t.Fatalf("%d delivery marks of pruned events remain", marks)
+		}
+	})
+}
