@@ -18,10 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/kite-crm/kite/internal/config"
+	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/crypto"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 	"github.com/kite-crm/kite/internal/platform/jobs"
+	"github.com/kite-crm/kite/internal/platform/mail"
 	"github.com/kite-crm/kite/internal/platform/realtime"
 )
 
@@ -32,11 +36,16 @@ type App struct {
 	log     *slog.Logger
 	started time.Time
 
-	DB      *db.DB
-	Queue   *jobs.Queue
-	Events  *events.Bus
-	Hub     *realtime.Hub
-	Metrics *prometheus.Registry
+	DB       *db.DB
+	Queue    *jobs.Queue
+	Events   *events.Bus
+	Hub      *realtime.Hub
+	Metrics  *prometheus.Registry
+	Keys     *crypto.Keyring
+	Identity *identity.Service
+	Orgs     *org.Service
+	// Mailbox holds sent mails when no SMTP server is configured.
+	Mailbox *mail.Mailbox
 	// API is the huma API under /api/v1 that capability packages register on.
 	API huma.API
 
@@ -126,6 +135,9 @@ func (a *App) buildServices() error {
 	a.Events = events.NewBus(a.DB, a.log.With("component", "events"))
 	reg := jobs.NewRegistry()
 	a.Events.Register(reg)
+	if err := a.buildIdentity(reg); err != nil {
+		return err
+	}
 	q, err := jobs.New(a.DB, reg, jobs.Config{
 		Workers:       a.cfg.JobWorkers,
 		JobTimeout:    a.cfg.JobTimeout,
@@ -139,6 +151,7 @@ func (a *App) buildServices() error {
 	}
 	a.Queue = q
 	a.Events.UseQueue(q)
+	a.Identity.UseQueue(q)
 	a.Metrics.MustRegister(q.Collectors()...)
 	a.Metrics.MustRegister(a.Hub.Collectors()...)
 	a.Metrics.MustRegister(newQueueCollector(a.DB))
@@ -228,3 +241,28 @@ func (a *App) close() {
 
 // Config is the configuration the app runs with.
 func (a *App) Config() config.Config { return a.cfg }
+
+// buildIdentity wires accounts and organizations: sealing keys, mail, the
+// identity and org services and their jobs, and realtime access control.
+func (a *App) buildIdentity(reg *jobs.Registry) error {
+	keys, err := crypto.NewKeyring(a.cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	a.Keys = keys
+	sender, mailbox, err := mail.New(mail.Options{URL: a.cfg.SMTPURL, From: a.cfg.MailFrom, Logger: a.log.With("component", "mail")})
+	if err != nil {
+		return err
+	}
+	a.Mailbox = mailbox
+	a.Identity = identity.NewService(a.DB, keys, sender, identity.Config{
+		PublicURL:      a.cfg.PublicURL,
+		GoogleClientID: a.cfg.GoogleClientID, GoogleClientSecret: a.cfg.GoogleClientSecret, GoogleIssuer: a.cfg.GoogleIssuer,
+		TelegramBotToken: a.cfg.TelegramLoginToken, TelegramBotName: a.cfg.TelegramLoginBot,
+	}, a.log.With("component", "identity"))
+	a.Identity.Register(reg)
+	a.Orgs = org.NewService(a.DB, a.Identity, a.Events, a.log.With("component", "org"))
+	a.Orgs.OnMemberRemoved(a.revokeRealtime)
+	a.Events.Subscribe("realtime", "*", a.publishEvent)
+	return nil
+}

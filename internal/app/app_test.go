@@ -132,33 +132,74 @@ func TestBadRequestBodiesAre4xx(t *testing.T) {
 
 // Realtime frames published on one replica reach a socket on another; on
 // SQLite there is one process, on PostgreSQL two apps share the database.
+// A socket sees only its own organization's events.
 func TestRealtimeFanOutAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
-		first := startApp(t, testConfig(t, b))
+		cfg := testConfig(t, b)
+		first := startApp(t, cfg)
 		second := first
 		if b.Kind == db.Postgres {
-			second = startApp(t, testConfig(t, b))
+			cfg2 := testConfig(t, b)
+			cfg2.SecretKey = first.Config().SecretKey // replicas share the key
+			second = startApp(t, cfg2)
 		}
 		for !first.Hub.Listening() || !second.Hub.Listening() {
 			time.Sleep(10 * time.Millisecond)
 		}
+		api := newClient(t, first)
+		alice := api.signUp("alice@example.com", "Alpha")
+		bob := api.signUp("bob@example.com", "Beta")
+
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(second.URL(), "http")+"/api/v1/realtime", nil)
-		if err != nil {
-			t.Fatal(err)
+		dial := func(a *App, token string) *websocket.Conn {
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/realtime",
+				&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.CloseNow() })
+			return c
 		}
-		defer c.CloseNow()
-		c.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribe","topics":["system.test","org.secret"]}`))
-		_, ack, _ := c.Read(ctx)
-		if !strings.Contains(string(ack), `"denied":["org.secret"]`) {
+		if _, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(second.URL(), "http")+"/api/v1/realtime", nil); err == nil || res.StatusCode != 401 {
+			t.Fatalf("anonymous socket accepted")
+		}
+		aliceSock := dial(second, alice.Access)
+		bobSock := dial(second, bob.Access)
+		aliceSock.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribe","topics":["org.`+alice.OrgID+`.chat.1","org.`+bob.OrgID+`"]}`))
+		_, ack, _ := aliceSock.Read(ctx)
+		if !strings.Contains(string(ack), `"denied":["org.`+bob.OrgID+`"]`) {
 			t.Fatalf("ack = %s", ack)
 		}
-		first.Hub.Publish(ctx, realtime.Message{Topic: "system.test", Type: "hello", ID: "e1"})
-		_, frame, err := c.Read(ctx)
-		if err != nil || !strings.Contains(string(frame), `"type":"hello"`) {
-			t.Fatalf("frame = %s, %v", frame, err)
+		// An event of Bob's org, recorded on the first replica, reaches Bob's
+		// socket on the second, and never Alice's.
+		var ev events.Event
+		first.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			ev, err = first.Events.Record(ctx, tx, events.Event{OrgID: bob.OrgID, Type: "test.ping", SubjectID: "x"})
+			return err
+		})
+		readUntil := func(c *websocket.Conn, want string) []string {
+			var seen []string
+			for {
+				_, frame, err := c.Read(ctx)
+				if err != nil {
+					t.Fatalf("waiting for %s: %v (saw %v)", want, err, seen)
+				}
+				seen = append(seen, string(frame))
+				if strings.Contains(string(frame), want) {
+					return seen
+				}
+			}
+		}
+		readUntil(bobSock, `"id":"`+ev.ID+`"`)
+		// Bob's event has fanned out; anything of it for Alice came before this.
+		first.Hub.Publish(ctx, realtime.Message{Topic: "org." + alice.OrgID + ".chat.1", Type: "typing"})
+		for _, f := range readUntil(aliceSock, `"type":"typing"`) {
+			if strings.Contains(f, bob.OrgID) {
+				t.Fatalf("alice received bob's frame %s", f)
+			}
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 	"github.com/kite-crm/kite/internal/platform/realtime"
 	"github.com/kite-crm/kite/internal/web"
@@ -22,6 +23,8 @@ func (a *App) routes() (http.Handler, error) {
 
 	a.API = httpx.NewAPI(mux, "Kite API", a.version)
 	registerSystemAPI(a.API, a)
+	a.Identity.RegisterAPI(a.API)
+	a.Orgs.RegisterAPI(a.API)
 	mux.Handle("GET /api/v1/realtime", &realtime.Endpoint{Hub: a.Hub, Gate: a.realtimeGate, Closing: a.closing})
 
 	w, err := web.New(web.Options{Version: a.version, Status: a.statusData, Logger: a.log})
@@ -29,11 +32,13 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	w.Register(mux)
+	a.registerDevMailbox(mux)
 
 	m := httpx.NewMetrics(a.Metrics)
 	hsts := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	return httpx.Chain(notFound(mux, w),
 		httpx.WithRequestID,
+		withClientMeta,
 		httpx.AccessLog(a.log),
 		m.Middleware,
 		httpx.Recover(a.log),
@@ -96,9 +101,10 @@ func (p *statusProbe) WriteHeader(status int) {
 	}
 }
 
-// realtimeGate decides what a socket may see. Until accounts exist only the
-// public "system." topics are open; the identity work replaces this with
-// per-user, per-org access.
-func (a *App) realtimeGate(r *http.Request) (realtime.Access, error) {
-	return realtime.Access{Allow: func(topic string) bool { return strings.HasPrefix(topic, "system.") }}, nil
+// withClientMeta records the client's address and agent in the request
+// context for sessions, throttling and the audit log.
+func withClientMeta(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(identity.WithMeta(r.Context(), identity.Meta(r))))
+	})
 }

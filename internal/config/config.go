@@ -33,6 +33,14 @@ type Config struct {
 	JobWorkers      int           // KITE_JOB_WORKERS: concurrent jobs per process
 	JobTimeout      time.Duration // KITE_JOB_TIMEOUT: one job attempt's time limit
 	NodeTTL         time.Duration // KITE_NODE_TTL: a silent replica is presumed dead after this
+	SMTPURL         string        // KITE_SMTP_URL: outgoing mail; empty = log + dev mailbox
+	MailFrom        string        // KITE_MAIL_FROM: sender of Kite's mails
+
+	GoogleClientID     string // KITE_GOOGLE_CLIENT_ID: Google sign-in; empty = off
+	GoogleClientSecret string // KITE_GOOGLE_CLIENT_SECRET
+	GoogleIssuer       string // KITE_GOOGLE_ISSUER: OpenID issuer
+	TelegramLoginToken string // KITE_TELEGRAM_LOGIN_BOT_TOKEN: Telegram Login Widget; empty = off
+	TelegramLoginBot   string // KITE_TELEGRAM_LOGIN_BOT_NAME: the widget's bot username
 
 	// SecretKeyGenerated is set by PrepareDataDir when the key comes from the
 	// data dir rather than KITE_SECRET_KEY.
@@ -62,6 +70,13 @@ func Vars() []Var {
 		{"KITE_JOB_WORKERS", "20", "background jobs run at once by this process", false},
 		{"KITE_JOB_TIMEOUT", "1m", "time limit of one job attempt", false},
 		{"KITE_NODE_TTL", "30s", "a replica silent for this long is presumed dead and its running jobs are retried", false},
+		{"KITE_SMTP_URL", "", "outgoing mail, smtp://user:pass@host:587 or smtps://…:465; empty: mails go to the log and the dev mailbox", true},
+		{"KITE_MAIL_FROM", "Kite <kite@localhost>", "sender of Kite's mails", false},
+		{"KITE_GOOGLE_CLIENT_ID", "", "Google sign-in OAuth client id; empty turns Google sign-in off", false},
+		{"KITE_GOOGLE_CLIENT_SECRET", "", "Google sign-in OAuth client secret", true},
+		{"KITE_GOOGLE_ISSUER", "https://accounts.google.com", "OpenID Connect issuer for Google sign-in", false},
+		{"KITE_TELEGRAM_LOGIN_BOT_TOKEN", "", "bot token for the Telegram Login Widget; empty turns Telegram sign-in off", true},
+		{"KITE_TELEGRAM_LOGIN_BOT_NAME", "", "username of that bot, shown by the widget", false},
 	}
 }
 
@@ -122,6 +137,14 @@ func parse(vals map[string]string) (Config, error) {
 		DatabaseURL: vals["KITE_DATABASE_URL"],
 		SecretKey:   vals["KITE_SECRET_KEY"],
 		LogFormat:   vals["KITE_LOG_FORMAT"],
+		SMTPURL:     vals["KITE_SMTP_URL"],
+		MailFrom:    vals["KITE_MAIL_FROM"],
+
+		GoogleClientID:     vals["KITE_GOOGLE_CLIENT_ID"],
+		GoogleClientSecret: vals["KITE_GOOGLE_CLIENT_SECRET"],
+		GoogleIssuer:       vals["KITE_GOOGLE_ISSUER"],
+		TelegramLoginToken: vals["KITE_TELEGRAM_LOGIN_BOT_TOKEN"],
+		TelegramLoginBot:   strings.TrimPrefix(vals["KITE_TELEGRAM_LOGIN_BOT_NAME"], "@"),
 	}
 	var err error
 	if _, _, err = net.SplitHostPort(c.Addr); err != nil {
@@ -159,6 +182,15 @@ func parse(vals map[string]string) (Config, error) {
 	}
 	if c.NodeTTL, err = positiveDuration(vals, "KITE_NODE_TTL"); err != nil {
 		return c, err
+	}
+	if c.GoogleClientID != "" && c.GoogleClientSecret == "" {
+		return c, errors.New("KITE_GOOGLE_CLIENT_SECRET: required when KITE_GOOGLE_CLIENT_ID is set")
+	}
+	if u, err := url.Parse(c.GoogleIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return c, fmt.Errorf("KITE_GOOGLE_ISSUER: %q is not an http(s) URL", c.GoogleIssuer)
+	}
+	if c.TelegramLoginToken != "" && c.TelegramLoginBot == "" {
+		return c, errors.New("KITE_TELEGRAM_LOGIN_BOT_NAME: required when KITE_TELEGRAM_LOGIN_BOT_TOKEN is set")
 	}
 	return c, nil
 }

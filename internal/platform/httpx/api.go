@@ -26,3 +26,29 @@ func NewAPI(mux *http.ServeMux, title, version string) huma.API {
 	cfg.CreateHooks = nil
 	return humago.NewWithPrefix(mux, APIPrefix, cfg)
 }
+
+// WriteHumaError answers from huma middleware with err as a problem:
+// a huma.StatusError (such as *Problem) as it is, with its headers; anything
+// else as a bare 500.
+func WriteHumaError(api huma.API, ctx huma.Context, err error) {
+	se, ok := err.(huma.StatusError)
+	if !ok {
+		se = humaError(http.StatusInternalServerError, "")
+	}
+	if he, ok := err.(huma.HeadersError); ok {
+		for name, values := range he.GetHeaders() {
+			for _, v := range values {
+				ctx.AppendHeader(name, v)
+			}
+		}
+	}
+	ctx.SetHeader("Content-Type", "application/problem+json")
+	ctx.SetStatus(se.GetStatus())
+	api.Marshal(ctx.BodyWriter(), "application/json", se)
+}
+
+// Request returns the net/http request behind a huma context.
+func Request(ctx huma.Context) *http.Request {
+	r, _ := humago.Unwrap(ctx)
+	return r
+}

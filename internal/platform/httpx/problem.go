@@ -90,6 +90,8 @@ func humaError(status int, msg string, errs ...error) huma.StatusError {
 func APIError(ctx context.Context, log *slog.Logger, err error) error {
 	var se huma.StatusError
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &se):
 		return se
 	case errors.Is(err, db.ErrNotFound):

@@ -16,6 +16,12 @@ import (
 type Access struct {
 	Topics []string
 	Allow  func(topic string) bool
+	// Replay frames are sent first, before live frames: what the client
+	// missed while disconnected (?since=). Clients drop duplicates by id.
+	Replay [][]byte
+	// Revoke, when set, is a topic whose first frame closes the
+	// connection: access was taken away (e.g. the member was removed).
+	Revoke string
 }
 
 // Gate authorizes a WebSocket request. An error refuses the upgrade with 401.
@@ -65,19 +71,29 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(maxClientSize)
-	sub := e.Hub.Subscribe(cmp.Or(e.Buffer, 64))
+	sub := e.Hub.Subscribe(cmp.Or(e.Buffer, 64) + len(access.Replay))
 	defer sub.Close()
+	for _, f := range access.Replay {
+		sub.offer(f)
+	}
 	sub.Add(access.Topics...)
+	revoked := make(<-chan []byte)
+	if access.Revoke != "" {
+		kick := e.Hub.Subscribe(1)
+		defer kick.Close()
+		kick.Add(access.Revoke)
+		revoked = kick.Frames()
+	}
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
 	replies := make(chan []byte, 8)
 	go e.readLoop(ctx, cancel, c, sub, access, replies)
-	status, reason := e.writeLoop(ctx, c, sub, replies)
+	status, reason := e.writeLoop(ctx, c, sub, replies, revoked)
 	c.Close(status, reason)
 }
 
-func (e *Endpoint) writeLoop(ctx context.Context, c *websocket.Conn, sub *Subscription, replies <-chan []byte) (websocket.StatusCode, string) {
+func (e *Endpoint) writeLoop(ctx context.Context, c *websocket.Conn, sub *Subscription, replies, revoked <-chan []byte) (websocket.StatusCode, string) {
 	ping := time.NewTicker(cmp.Or(e.PingInterval, 25*time.Second))
 	defer ping.Stop()
 	for {
@@ -87,6 +103,8 @@ func (e *Endpoint) writeLoop(ctx context.Context, c *websocket.Conn, sub *Subscr
 			return websocket.StatusNormalClosure, ""
 		case <-e.Closing:
 			return websocket.StatusGoingAway, "server restarting: reconnect with ?since="
+		case <-revoked:
+			return websocket.StatusPolicyViolation, "access revoked"
 		case <-sub.Done():
 			if sub.Evicted() {
 				return websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since="

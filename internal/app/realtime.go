@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/events"
+	"github.com/kite-crm/kite/internal/platform/realtime"
+)
+
+// Realtime topics: "org.<id>" carries every event of an organization;
+// narrower topics ("org.<id>.chat.<id>") are subscribed on demand;
+// "revoke.<org>.<user>" closes a member's sockets when they leave.
+
+func orgTopic(orgID string) string { return "org." + orgID }
+
+func revokeTopic(orgID, userID string) string { return "revoke." + orgID + "." + userID }
+
+// maxReplay bounds what a reconnecting socket is sent from the event log.
+const maxReplay = 500
+
+// realtimeGate authorizes a socket: the caller's own org's events only
+// (org from X-Org-ID or ?org_id=), with a replay from ?since=.
+func (a *App) realtimeGate(r *http.Request) (realtime.Access, error) {
+	orgID := r.Header.Get(org.OrgHeader)
+	if orgID == "" {
+		orgID = r.URL.Query().Get("org_id")
+	}
+	actor, err := a.Orgs.Resolve(r, orgID, false)
+	if err != nil {
+		return realtime.Access{}, err
+	}
+	if !actor.Role.Can(org.OrgRead) {
+		return realtime.Access{}, realtime.ErrNoAccess
+	}
+	topic := orgTopic(actor.OrgID)
+	access := realtime.Access{
+		Topics: []string{topic},
+		Allow:  func(t string) bool { return strings.HasPrefix(t, topic+".") },
+	}
+	if actor.UserID != "" {
+		access.Revoke = revokeTopic(actor.OrgID, actor.UserID)
+	}
+	if since := r.URL.Query().Get("since"); since != "" {
+		missed, err := a.Events.Since(r.Context(), actor.OrgID, since, maxReplay)
+		if err != nil {
+			return realtime.Access{}, err
+		}
+		for _, ev := range missed {
+			access.Replay = append(access.Replay, eventFrame(ev))
+		}
+	}
+	return access, nil
+}
+
+func eventFrame(ev events.Event) []byte {
+	b, _ := json.Marshal(realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Data: ev.Payload})
+	return b
+}
+
+// publishEvent is the event subscriber that pushes every org event to the
+// org's sockets.
+func (a *App) publishEvent(ctx context.Context, _ bun.Tx, ev events.Event) error {
+	return a.Hub.Publish(ctx, realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Data: ev.Payload})
+}
+
+// revokeRealtime closes a removed member's sockets in that org, on every replica.
+func (a *App) revokeRealtime(orgID, userID string) {
+	if err := a.Hub.Publish(context.Background(), realtime.Message{Topic: revokeTopic(orgID, userID), Type: "access.revoked"}); err != nil {
+		a.log.Warn("could not close a removed member's sockets", "org", orgID, "user", userID, "err", err)
+	}
+}

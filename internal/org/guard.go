@@ -1,0 +1,160 @@
+package org
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/httpx"
+)
+
+// Actor is who acts in a request: a user (through a session) or an API
+// key, in one organization with one role.
+type Actor struct {
+	UserID    string
+	SessionID string
+	APIKeyID  string
+	Name      string
+	OrgID     string
+	Role      Role
+	Meta      identity.ClientMeta
+}
+
+// ID identifies the actor in records: the user id, or "apikey:<id>".
+func (a Actor) ID() string {
+	if a.APIKeyID != "" {
+		return "apikey:" + a.APIKeyID
+	}
+	return a.UserID
+}
+
+// EventActor is the actor as domain events name it.
+func (a Actor) EventActor() string {
+	if a.APIKeyID != "" {
+		return "apikey:" + a.APIKeyID
+	}
+	return "user:" + a.UserID
+}
+
+type actorKey struct{}
+
+// WithActor stores the actor in a context.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor the guard authorized.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}
+
+func userActor(ctx context.Context, s *Service, userID string) Actor {
+	a := Actor{UserID: userID}
+	if u, err := s.identity.UserByID(ctx, userID); err == nil {
+		a.Name = u.Name
+	}
+	return a
+}
+
+// OrgHeader names the organization a request acts in.
+const OrgHeader = "X-Org-ID"
+
+var (
+	errOrgRequired = httpx.NewProblem(http.StatusBadRequest, "org_required",
+		"You belong to several organizations: name one in the X-Org-ID header.")
+	errNoOrg = httpx.NewProblem(http.StatusBadRequest, "org_required",
+		"You do not belong to any organization yet: create one or accept an invitation.")
+)
+
+// Resolve authenticates r and finds the organization it acts in: an API
+// key's own org (it ignores the header; a path naming another org is "not
+// found"); else orgID when given, else the user's only org. An org the
+// caller does not belong to is "not found".
+func (s *Service) Resolve(r *http.Request, orgID string, fromPath bool) (Actor, error) {
+	ctx := r.Context()
+	meta := identity.Meta(r)
+	if token := identity.BearerToken(r.Header.Get("Authorization")); strings.HasPrefix(token, APIKeyPrefix) {
+		k, err := s.authenticateAPIKey(ctx, token)
+		if err != nil {
+			return Actor{}, err
+		}
+		if fromPath && orgID != k.OrgID {
+			return Actor{}, errNotFound
+		}
+		return Actor{APIKeyID: k.ID, Name: "API key " + k.Name, OrgID: k.OrgID, Role: k.Role, Meta: meta}, nil
+	}
+	p, err := s.identity.AuthenticateRequest(r)
+	if err != nil {
+		return Actor{}, err
+	}
+	a := Actor{UserID: p.User.ID, SessionID: p.Session.ID, Name: p.User.Name, Meta: meta}
+	if orgID == "" {
+		orgs, err := s.ForUser(ctx, p.User.ID)
+		if err != nil {
+			return Actor{}, err
+		}
+		switch len(orgs) {
+		case 0:
+			return Actor{}, errNoOrg
+		case 1:
+			a.OrgID, a.Role = orgs[0].ID, orgs[0].Role
+			return a, nil
+		}
+		return Actor{}, errOrgRequired
+	}
+	if !db.ValidID(orgID) {
+		return Actor{}, errNotFound
+	}
+	role, err := s.RoleOf(ctx, orgID, p.User.ID)
+	if err != nil {
+		return Actor{}, errNotFound
+	}
+	a.OrgID, a.Role = orgID, role
+	return a, nil
+}
+
+// Guard builds huma middleware that authorizes routes.
+type Guard struct {
+	api huma.API
+	s   *Service
+}
+
+// Guard returns the route guard for api.
+func (s *Service) Guard(api huma.API) *Guard { return &Guard{api: api, s: s} }
+
+// Need authorizes an org-scoped route: the org comes from X-Org-ID (or the
+// API key, or the user's only org), and the role must hold p.
+func (g *Guard) Need(p Permission) huma.Middlewares {
+	return huma.Middlewares{g.middleware(p, false, func(ctx huma.Context) string { return ctx.Header(OrgHeader) })}
+}
+
+// NeedPath authorizes a route whose organization is the {param} path value.
+func (g *Guard) NeedPath(p Permission, param string) huma.Middlewares {
+	return huma.Middlewares{g.middleware(p, true, func(ctx huma.Context) string {
+		if v := ctx.Param(param); v != "" {
+			return v
+		}
+		return "-" // never a valid org id
+	})}
+}
+
+func (g *Guard) middleware(p Permission, fromPath bool, orgOf func(huma.Context) string) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		r := httpx.Request(ctx)
+		a, err := g.s.Resolve(r, orgOf(ctx), fromPath)
+		if err != nil {
+			httpx.WriteHumaError(g.api, ctx, err)
+			return
+		}
+		if !a.Role.Can(p) {
+			httpx.WriteHumaError(g.api, ctx, errForbidden)
+			return
+		}
+		next(huma.WithContext(ctx, WithActor(ctx.Context(), a)))
+	}
+}
