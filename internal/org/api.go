@@ -100,7 +100,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "update-organization", Method: http.MethodPatch, Path: "/organizations/{id}",
 		Summary: "Change organization settings", Tags: orgTag, Middlewares: g.NeedPath(OrgWrite, "id")},
 		func(ctx context.Context, in *struct {
-			idPath
+			ID   string `path:"id" maxLength:"64"`
 			Body Settings
 		}) (*struct{ Body Organization }, error) {
 			o, err := s.Update(ctx, actor(ctx), in.Body)
@@ -118,7 +118,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 		Summary: "Add a member by email, or invite the address", DefaultStatus: http.StatusCreated, Tags: orgTag,
 		Middlewares: g.NeedPath(MembersWrite, "id")},
 		func(ctx context.Context, in *struct {
-			idPath
+			ID   string `path:"id" maxLength:"64"`
 			Body struct {
 				Email string `json:"email" maxLength:"254"`
 				Role  Role   `json:"role" enum:"owner,admin,member,viewer"`
@@ -131,8 +131,9 @@ func (s *Service) RegisterAPI(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "change-member-role", Method: http.MethodPatch, Path: "/organizations/{id}/members/{userId}",
 		Summary: "Change a member's role", Tags: orgTag, Middlewares: g.NeedPath(MembersWrite, "id")},
 		func(ctx context.Context, in *struct {
-			memberPath
-			Body struct {
+			ID     string `path:"id" maxLength:"64"`
+			UserID string `path:"userId" maxLength:"64"`
+			Body   struct {
 				Role Role `json:"role" enum:"owner,admin,member,viewer"`
 			}
 		}) (*struct{ Body MemberView }, error) {
@@ -199,7 +200,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{id}",
-		Summary: "Revoke an API key", DefaultStatus: http.StatusNoContent, Tags: keyTag, Middlewares: g.Need(APIKeysWrite)},
+		Summary: "Revoke an API key", DefaultStatus: http.StatusNoContent, Tags: keyTag, Middlewares: g.NeedRecord(APIKeysWrite)},
 		func(ctx context.Context, in *idPath) (*struct{}, error) {
 			return nil, s.RevokeAPIKey(ctx, actor(ctx), in.ID)
 		})

@@ -56,6 +56,17 @@ func (s *Service) APIKeys(ctx context.Context, orgID string) ([]APIKey, error) {
 
 // RevokeAPIKey stops a key working at once.
 func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
+	exists, err := s.db.Read.NewSelect().Model((*APIKey)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", id).
+		Where("revoked_at IS NULL").Exists(ctx)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return errNotFound
+	}
+	if err := a.Allowed(); err != nil {
+		return err
+	}
 	res, err := s.db.NewUpdate().Model((*APIKey)(nil)).Set("revoked_at = ?", s.now().UTC()).
 		Where("org_id = ?", a.OrgID).Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
 	if err != nil {

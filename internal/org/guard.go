@@ -22,6 +22,20 @@ type Actor struct {
 	OrgID     string
 	Role      Role
 	Meta      identity.ClientMeta
+	// denied is a permission the role lacks on a NeedRecord route: the
+	// service first finds the record in this org (404 when absent), then
+	// answers 403 through Allowed.
+	denied Permission
+}
+
+// Allowed is checked by services on NeedRecord routes after the record was
+// found in the actor's org: another org's record is 404 for every role, a
+// record of one's own org is 403 for a role without the permission.
+func (a Actor) Allowed() error {
+	if a.denied != "" {
+		return errForbidden
+	}
+	return nil
 }
 
 // ID identifies the actor in records: the user id, or "apikey:<id>".
@@ -130,7 +144,15 @@ func (s *Service) Guard(api huma.API) *Guard { return &Guard{api: api, s: s} }
 // Need authorizes an org-scoped route: the org comes from X-Org-ID (or the
 // API key, or the user's only org), and the role must hold p.
 func (g *Guard) Need(p Permission) huma.Middlewares {
-	return huma.Middlewares{g.middleware(p, false, func(ctx huma.Context) string { return ctx.Header(OrgHeader) })}
+	return huma.Middlewares{g.middleware(p, false, headerOrg, false)}
+}
+
+// NeedRecord authorizes a route that acts on one record by ID in the
+// X-Org-ID org: like Need, but a role without p is refused only after the
+// service found the record (it must call Actor.Allowed), so that another
+// org's record is "not found" for every role.
+func (g *Guard) NeedRecord(p Permission) huma.Middlewares {
+	return huma.Middlewares{g.middleware(p, false, headerOrg, true)}
 }
 
 // NeedPath authorizes a route whose organization is the {param} path value.
@@ -140,10 +162,12 @@ func (g *Guard) NeedPath(p Permission, param string) huma.Middlewares {
 			return v
 		}
 		return "-" // never a valid org id
-	})}
+	}, false)}
 }
 
-func (g *Guard) middleware(p Permission, fromPath bool, orgOf func(huma.Context) string) func(huma.Context, func(huma.Context)) {
+// middleware resolves the actor in the org orgOf names; late defers a
+// missing permission to the service (NeedRecord).
+func (g *Guard) middleware(p Permission, fromPath bool, orgOf func(huma.Context) string, late bool) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		r := httpx.Request(ctx)
 		a, err := g.s.Resolve(r, orgOf(ctx), fromPath)
@@ -152,9 +176,14 @@ func (g *Guard) middleware(p Permission, fromPath bool, orgOf func(huma.Context)
 			return
 		}
 		if !a.Role.Can(p) {
-			httpx.WriteHumaError(g.api, ctx, errForbidden)
-			return
+			if !late {
+				httpx.WriteHumaError(g.api, ctx, errForbidden)
+				return
+			}
+			a.denied = p
 		}
 		next(huma.WithContext(ctx, WithActor(ctx.Context(), a)))
 	}
 }
+
+func headerOrg(ctx huma.Context) string { return ctx.Header(OrgHeader) }
