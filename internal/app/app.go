@@ -208,21 +208,29 @@ func (a *App) URL() string {
 // Shutdown stops taking requests, lets in-flight requests and running jobs
 // finish until ctx ends, then closes sockets, workers and the database.
 func (a *App) Shutdown(ctx context.Context) error {
-	var errs []error
+	// The HTTP drain and the job queue stop side by side, on one deadline:
+	// workers stop fetching at once instead of after the requests.
+	var httpErr, jobsErr error
+	var wg sync.WaitGroup
 	if a.server != nil {
-		a.server.SetKeepAlivesEnabled(false)
-		if err := a.server.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http: %w", err))
-			a.server.Close()
-		}
+		wg.Go(func() {
+			a.server.SetKeepAlivesEnabled(false)
+			if err := a.server.Shutdown(ctx); err != nil {
+				httpErr = fmt.Errorf("http: %w", err)
+				a.server.Close()
+			}
+		})
 	}
 	if a.Queue != nil {
-		if err := a.Queue.Stop(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("jobs: %w", err))
-		}
+		wg.Go(func() {
+			if err := a.Queue.Stop(ctx); err != nil {
+				jobsErr = fmt.Errorf("jobs: %w", err)
+			}
+		})
 	}
+	wg.Wait()
 	a.close()
-	return errors.Join(errs...)
+	return errors.Join(httpErr, jobsErr)
 }
 
 // close releases everything; safe to call more than once.

@@ -69,7 +69,13 @@ func TestUnknownRoutes(t *testing.T) {
 	if res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "not found") {
 		t.Fatalf("unknown page: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	req, _ := http.NewRequest("DELETE", a.URL()+"/api/v1/system/status", nil)
+	// A malformed Accept header is ignored, not a crash.
+	req, _ := http.NewRequest("GET", a.URL()+"/api/v1/system/status", nil)
+	req.Header.Set("Accept", "a;b,")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("malformed Accept: %v %v", res, err)
+	}
+	req, _ = http.NewRequest("DELETE", a.URL()+"/api/v1/system/status", nil)
 	res, _ = http.DefaultClient.Do(req)
 	if res.StatusCode != 405 || res.Header.Get("Allow") == "" || res.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("wrong method: %d allow=%q", res.StatusCode, res.Header.Get("Allow"))
@@ -144,8 +150,10 @@ func TestRealtimeFanOutAcrossReplicas(t *testing.T) {
 			cfg2.SecretKey = first.Config().SecretKey // replicas share the key
 			second = startApp(t, cfg2)
 		}
-		for !first.Hub.Listening() || !second.Hub.Listening() {
-			time.Sleep(10 * time.Millisecond)
+		for deadline := time.Now().Add(10 * time.Second); !first.Hub.Listening() || !second.Hub.Listening(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("realtime listeners did not connect")
+			}
 		}
 		api := newClient(t, first)
 		alice := api.signUp("alice@example.com", "Alpha")

@@ -47,12 +47,13 @@ func (a *App) realtimeGate(r *http.Request) (realtime.Access, error) {
 		access.Revoke = revokeTopic(actor.OrgID, actor.UserID)
 	}
 	if since := r.URL.Query().Get("since"); since != "" {
-		missed, err := a.Events.Since(r.Context(), actor.OrgID, since, maxReplay)
-		if err != nil {
-			return realtime.Access{}, err
-		}
-		for _, ev := range missed {
-			access.Replay = append(access.Replay, eventFrame(ev))
+		access.Replay = func(ctx context.Context) ([][]byte, error) {
+			missed, err := a.Events.Since(ctx, actor.OrgID, since, maxReplay)
+			frames := make([][]byte, len(missed))
+			for i, ev := range missed {
+				frames[i] = eventFrame(ev)
+			}
+			return frames, err
 		}
 	}
 	return access, nil

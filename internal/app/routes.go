@@ -39,12 +39,13 @@ func (a *App) routes() (http.Handler, error) {
 	return httpx.Chain(notFound(mux, w),
 		httpx.WithRequestID,
 		withClientMeta,
+		httpx.SaneAccept,
 		httpx.AccessLog(a.log),
 		m.Middleware,
 		httpx.Recover(a.log),
 		httpx.SecurityHeaders(hsts),
 		httpx.CrossOrigin(),
-		httpx.BodyLimit(func(*http.Request) int64 { return httpx.MaxJSONBody }),
+		httpx.BodyLimit(bodyLimit),
 		httpx.Gzip,
 	), nil
 }
@@ -107,4 +108,14 @@ func withClientMeta(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(identity.WithMeta(r.Context(), identity.Meta(r))))
 	})
+}
+
+// bodyLimit caps request bodies: API operations set their own limits
+// (huma's MaxBodyBytes, 1 MiB unless an upload raises it), so the outer cap
+// for /api/ only stops absurd uploads; pages take 1 MiB.
+func bodyLimit(r *http.Request) int64 {
+	if httpx.IsAPIPath(r.URL.Path) {
+		return httpx.MaxUploadBody
+	}
+	return httpx.MaxJSONBody
 }

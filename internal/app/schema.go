@@ -55,15 +55,20 @@ func (s *schemaWatch) watch(ctx context.Context, every time.Duration, log *slog.
 // errSchemaNotCurrent is readiness's reason when migrations are pending.
 var errSchemaNotCurrent = errors.New("database schema is not current")
 
-// ready is the /readyz check: the database answers and its schema is the
-// one this binary expects.
+// ready is the /readyz check: the database answers and every migration
+// this binary needs is applied. A schema a newer release has migrated
+// further keeps old replicas ready, so a rolling deploy never empties the
+// pool (migrations are additive until the old release is gone).
 func (a *App) ready(ctx context.Context) error {
 	if err := a.DB.Ping(ctx); err != nil {
 		return errors.New("database unreachable")
 	}
 	st, err := a.schema.state()
+	if errors.Is(err, db.ErrSchemaNewer) {
+		return nil
+	}
 	if err != nil {
-		return err
+		return errors.New("database schema unreadable")
 	}
 	if !st.Ready() {
 		return errSchemaNotCurrent

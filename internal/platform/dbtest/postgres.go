@@ -23,7 +23,8 @@ import (
 
 // A migrated template database is made once (per schema, across test
 // binaries) and each test gets CREATE DATABASE … TEMPLATE of it: a file copy
-// on the server, far faster than migrating.
+// on the server, far faster than migrating. Templates of older schemas are
+// left alone: another test run may still be cloning them.
 
 var pgTemplate = sync.OnceValues(func() (string, error) {
 	admin := os.Getenv(PostgresURLEnv)
@@ -47,7 +48,6 @@ var pgTemplate = sync.OnceValues(func() (string, error) {
 	if exists {
 		return name, nil
 	}
-	dropStaleTemplates(ctx, conn)
 	building := name + "_building"
 	conn.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)")
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+building); err != nil {
@@ -71,18 +71,6 @@ func migrateDatabase(ctx context.Context, dsn string) error {
 	defer d.Close()
 	_, err = d.Migrate(ctx)
 	return err
-}
-
-// dropStaleTemplates removes templates made from older schemas.
-func dropStaleTemplates(ctx context.Context, conn *pgx.Conn) {
-	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'kite_tmpl_%'")
-	if err != nil {
-		return
-	}
-	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-	for _, n := range names {
-		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
-	}
 }
 
 // schemaHash names the template after the migrations it holds.

@@ -89,6 +89,8 @@ func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
 	}
 	if ev.ID == "" {
 		ev.ID = db.NewID()
+	} else if !db.ValidID(ev.ID) {
+		return ev, fmt.Errorf("events: %q is not a UUID", ev.ID)
 	}
 	if ev.OccurredAt.IsZero() {
 		ev.OccurredAt = time.Now().UTC()
@@ -110,12 +112,24 @@ func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
 	return ev, nil
 }
 
-// Since returns up to limit events of an org recorded after the event with
-// ID afterID, oldest first: what a reconnecting client missed. IDs are
-// time-ordered, so this is a keyset scan on (org_id, id).
+// ReplaySlack is how far before a client's last event Since looks again:
+// IDs are minted when a transaction records the event, not when it
+// commits, so a transaction that began earlier can commit later with a
+// smaller ID.
+const ReplaySlack = 10 * time.Second
+
+// Since returns up to limit events of an org that a client whose last seen
+// event is afterID may have missed, oldest first: those after it, and
+// those of the ReplaySlack before it (except afterID itself). Clients drop
+// IDs they already have. IDs are time-ordered, so this is a keyset scan on
+// (org_id, id).
 func (b *Bus) Since(ctx context.Context, orgID, afterID string, limit int) ([]Event, error) {
+	from := afterID
+	if t, ok := timeOfID(afterID); ok {
+		from = idAt(t.Add(-ReplaySlack))
+	}
 	var rows []row
-	err := b.db.Read.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("id > ?", afterID).
+	err := b.db.Read.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("id > ?", from).Where("id <> ?", afterID).
 		Order("id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 )
 
@@ -56,4 +57,14 @@ func idAt(t time.Time) string {
 	ms := uint64(t.UnixMilli())
 	hex := fmt.Sprintf("%012x", ms)
 	return hex[:8] + "-" + hex[8:] + "-7000-8000-000000000000"
+}
+
+// timeOfID reads the creation time out of a UUIDv7 string.
+func timeOfID(id string) (time.Time, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 7 {
+		return time.Time{}, false
+	}
+	sec, nsec := u.Time().UnixTime()
+	return time.Unix(sec, nsec), true
 }

@@ -2,10 +2,15 @@ package httpx
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 )
+
+// useProblems installs the Problem error constructor into huma once (it is
+// a package variable of huma's, shared by every API in the process).
+var useProblems sync.Once
 
 // APIPrefix is where the JSON API lives.
 const APIPrefix = "/api/v1"
@@ -15,7 +20,7 @@ const APIPrefix = "/api/v1"
 // JSON fields are rejected (huma's default); request bodies are limited to
 // 1 MiB unless an operation sets MaxBodyBytes.
 func NewAPI(mux *http.ServeMux, title, version string) huma.API {
-	huma.NewError = humaError
+	useProblems.Do(func() { huma.NewError = humaError })
 	cfg := huma.DefaultConfig(title, version)
 	cfg.Info.Description = "The Kite JSON API. Conventions: snake_case JSON, RFC 3339 UTC times, " +
 		"RFC 9457 problem errors with a stable `code`, keyset pagination with `limit` and `cursor`."

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -22,19 +23,32 @@ var gzipWriters = sync.Pool{New: func() any {
 // 1 KiB for clients that accept gzip. It buffers the first KiB to decide.
 func Gzip(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebSocket(r) || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") || r.Method == http.MethodHead {
+		if isWebSocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		w.Header().Add("Vary", "Accept-Encoding")
-		gw := &gzipWriter{ResponseWriter: w}
-		defer gw.finish()
+		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		gw := &gzipWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
+		defer func() {
+			if p := recover(); p != nil {
+				// Send nothing of a failed response, so the panic handler
+				// above can still answer 500.
+				gw.abandon()
+				panic(p)
+			}
+			gw.finish()
+		}()
 		next.ServeHTTP(gw, r)
 	})
 }
 
 type gzipWriter struct {
 	http.ResponseWriter
+	head    bool // HEAD: headers as for GET, no body
 	status  int
 	buf     []byte
 	decided bool
@@ -42,11 +56,15 @@ type gzipWriter struct {
 }
 
 func (g *gzipWriter) WriteHeader(status int) {
+	if status < 200 { // informational: passes straight through
+		g.ResponseWriter.WriteHeader(status)
+		return
+	}
 	if g.status == 0 {
 		g.status = status
 	}
-	if status < 200 || status == http.StatusNoContent || status == http.StatusNotModified {
-		g.decide(false)
+	if status != http.StatusOK {
+		g.decide(false) // 204, 206 ranges, redirects, errors: as they are
 	}
 }
 
@@ -71,11 +89,16 @@ func (g *gzipWriter) decide(compress bool) {
 	}
 	g.decided = true
 	h := g.Header()
+	if compress && (g.status != 0 && g.status != http.StatusOK || h.Get("Content-Range") != "") {
+		compress = false
+	}
 	if compress {
 		h.Set("Content-Encoding", "gzip")
 		h.Del("Content-Length")
-		g.gz = gzipWriters.Get().(*gzip.Writer)
-		g.gz.Reset(g.ResponseWriter)
+		if !g.head {
+			g.gz = gzipWriters.Get().(*gzip.Writer)
+			g.gz.Reset(g.ResponseWriter)
+		}
 	}
 	if g.status == 0 {
 		g.status = http.StatusOK
@@ -88,10 +111,21 @@ func (g *gzipWriter) decide(compress bool) {
 }
 
 func (g *gzipWriter) out(b []byte) (int, error) {
+	if g.head {
+		return len(b), nil
+	}
 	if g.gz != nil {
 		return g.gz.Write(b)
 	}
 	return g.ResponseWriter.Write(b)
+}
+
+// abandon drops a response that failed before its headers were sent.
+func (g *gzipWriter) abandon() {
+	if !g.decided {
+		g.decided, g.buf = true, nil
+		g.ResponseWriter.Header().Del("Vary")
+	}
 }
 
 func (g *gzipWriter) finish() {
@@ -99,7 +133,8 @@ func (g *gzipWriter) finish() {
 		if g.status == 0 && len(g.buf) == 0 {
 			return // the handler wrote nothing; net/http sends 200
 		}
-		g.decide(false)
+		// A HEAD answer is as large as its GET would be: judge by the headers.
+		g.decide(g.head && compressible(g.Header()) && len(g.buf) >= gzipMinSize)
 	}
 	if g.gz != nil {
 		g.gz.Close()
@@ -136,6 +171,25 @@ func compressible(h http.Header) bool {
 		if strings.HasPrefix(ct, prefix) {
 			return true
 		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip (a
+// q-value of 0 refuses it).
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
+			continue
+		}
+		q := strings.TrimSpace(params)
+		if v, ok := strings.CutPrefix(q, "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && f == 0 {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

@@ -239,3 +239,80 @@ func TestMetricsLabelByPattern(t *testing.T) {
 		t.Fatalf("routes = %v", routes)
 	}
 }
+
+func TestSaneAcceptDropsMalformedHeaders(t *testing.T) {
+	t.Parallel()
+	var seen string
+	h := SaneAccept(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Header.Get("Accept") }))
+	for accept, want := range map[string]string{
+		"application/json":                  "application/json",
+		"text/html, application/json;q=0.9": "text/html, application/json;q=0.9",
+		"a;b,":                              "",
+		"a;,":                               "",
+		";;;":                               "",
+	} {
+		req := httptest.NewRequest("GET", "/api/v1/x", nil)
+		req.Header.Set("Accept", accept)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if seen != want {
+			t.Errorf("Accept %q reached the handler as %q, want %q", accept, seen, want)
+		}
+	}
+}
+
+func TestGzipEdgeCases(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 5000)
+	h := Gzip(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		switch r.URL.Path {
+		case "/range":
+			w.Header().Set("Content-Range", "bytes 0-4999/10000")
+			w.WriteHeader(http.StatusPartialContent)
+		case "/created":
+			w.WriteHeader(http.StatusCreated)
+		}
+		io.WriteString(w, big)
+	}))
+	serve := func(method, path, accept string) *http.Response {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Accept-Encoding", accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	if r := serve("GET", "/", "gzip;q=0, identity"); r.Header.Get("Content-Encoding") != "" {
+		t.Error("gzip;q=0 was compressed")
+	}
+	if r := serve("GET", "/range", "gzip"); r.Header.Get("Content-Encoding") != "" || r.StatusCode != 206 {
+		t.Error("a range response was compressed")
+	}
+	if r := serve("GET", "/created", "gzip"); r.StatusCode != 201 {
+		t.Errorf("status became %d", r.StatusCode)
+	}
+	get, head := serve("GET", "/", "gzip"), serve("HEAD", "/", "gzip")
+	if head.Header.Get("Content-Encoding") != get.Header.Get("Content-Encoding") || head.Header.Get("Vary") == "" {
+		t.Errorf("HEAD headers %v differ from GET %v", head.Header, get.Header)
+	}
+	if b, _ := io.ReadAll(head.Body); len(b) != 0 {
+		t.Error("HEAD got a body")
+	}
+}
+
+// A panic after a small write still ends as a 500 problem, not a
+// truncated 200.
+func TestPanicAfterSmallWriteIs500(t *testing.T) {
+	t.Parallel()
+	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<p>half")
+		panic("boom")
+	}), Recover(quiet), Gzip)
+	req := httptest.NewRequest("GET", "/page", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "half") {
+		t.Fatalf("answered %d %q", rec.Code, rec.Body.String())
+	}
+}

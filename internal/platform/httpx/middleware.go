@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -99,7 +100,10 @@ func Recover(log *slog.Logger) Middleware {
 				log.ErrorContext(r.Context(), "panic serving request", "panic", v, "path", r.URL.Path,
 					"request_id", RequestID(r.Context()), "stack", string(debug.Stack()))
 				if rec, ok := w.(*recorder); ok && rec.wroteHeader {
-					return // too late for a clean answer
+					// Too late for a clean answer: cut the connection so the
+					// client sees a failure, not a truncated 200.
+					rec.status = http.StatusInternalServerError
+					panic(http.ErrAbortHandler)
 				}
 				p := NewProblem(http.StatusInternalServerError, "", "Something went wrong on our side. It has been logged.")
 				WriteProblem(w, p)
@@ -135,8 +139,11 @@ func SecurityHeaders(hsts bool) Middleware {
 	}
 }
 
-// MaxJSONBody is the default request body limit.
-const MaxJSONBody = 1 << 20
+// Request body limits: JSON and forms, and uploads (CSV imports, attachments).
+const (
+	MaxJSONBody   = 1 << 20
+	MaxUploadBody = 10 << 20
+)
 
 // BodyLimit caps request bodies at limit(r) bytes; reading past it fails and
 // handlers answer 413.
@@ -188,4 +195,29 @@ func CrossOrigin() Middleware {
 // isWebSocket reports a WebSocket upgrade request.
 func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// SaneAccept drops an Accept header that does not parse as a list of media
+// ranges, so content negotiation never trips over it; the client then gets
+// the default (JSON) rather than an error.
+func SaneAccept(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if accept := r.Header.Get("Accept"); accept != "" && !validAccept(accept) {
+			r.Header.Del("Accept")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func validAccept(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return false
+		}
+		if _, _, err := mime.ParseMediaType(part); err != nil {
+			return false
+		}
+	}
+	return true
 }

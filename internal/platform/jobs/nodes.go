@@ -48,9 +48,14 @@ func (q *Queue) heartbeat(ctx context.Context) {
 			return
 		case <-beat.C:
 		}
-		_, err := q.db.NewUpdate().Model((*node)(nil)).Set("seen_at = ?", time.Now().UTC()).Where("id = ?", q.nodeID).Exec(ctx)
-		if err != nil && ctx.Err() == nil {
+		if err := q.beat(ctx); err != nil && ctx.Err() == nil {
 			q.log.Warn("jobs: heartbeat failed", "err", err)
+		}
+		// With one process per database (SQLite) there is nobody to
+		// recover from after start; sweeping here could only misjudge this
+		// process itself after a long stall.
+		if q.cfg.SingleProcess {
+			continue
 		}
 		if err := q.sweepOrphans(ctx); err != nil && ctx.Err() == nil {
 			q.log.Warn("jobs: orphan sweep failed", "err", err)
@@ -58,15 +63,25 @@ func (q *Queue) heartbeat(ctx context.Context) {
 	}
 }
 
+// beat refreshes this node's heartbeat, re-registering it if another
+// replica already presumed it dead and deleted it.
+func (q *Queue) beat(ctx context.Context) error {
+	host, _ := os.Hostname()
+	now := time.Now().UTC()
+	_, err := q.db.NewInsert().Model(&node{ID: q.nodeID, Hostname: host, Version: q.cfg.Version, StartedAt: now, SeenAt: now}).
+		On("CONFLICT (id) DO UPDATE").Set("seen_at = EXCLUDED.seen_at").Exec(ctx)
+	return err
+}
+
 // sweepOrphans makes jobs left running by dead processes available again and
-// forgets those processes.
+// forgets those processes. It never judges this process itself.
 func (q *Queue) sweepOrphans(ctx context.Context) error {
 	cutoff := time.Now().UTC().Add(-q.cfg.NodeTTL)
 	lastAttempt := q.db.Kind.LastJSONArrayElem("attempted_by")
 	return q.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().TableExpr("river_job").Set("state = 'available'").
 			Where("state = 'running'").
-			Where("(attempted_by IS NULL OR "+lastAttempt+" NOT IN (SELECT id FROM kite_nodes WHERE seen_at > ?))", cutoff).
+			Where("(attempted_by IS NULL OR ("+lastAttempt+" <> ? AND "+lastAttempt+" NOT IN (SELECT id FROM kite_nodes WHERE seen_at > ?)))", q.nodeID, cutoff).
 			Exec(ctx)
 		if err != nil {
 			return err
@@ -74,7 +89,7 @@ func (q *Queue) sweepOrphans(ctx context.Context) error {
 		if n, _ := res.RowsAffected(); n > 0 {
 			q.log.Warn("jobs: gave back jobs left running by a stopped process", "jobs", n)
 		}
-		_, err = tx.NewDelete().Model((*node)(nil)).Where("seen_at <= ?", cutoff).Exec(ctx)
+		_, err = tx.NewDelete().Model((*node)(nil)).Where("seen_at <= ?", cutoff).Where("id <> ?", q.nodeID).Exec(ctx)
 		return err
 	})
 }

@@ -99,7 +99,9 @@ func New(d *db.DB, reg *Registry, cfg Config) (*Queue, error) {
 			return nil, err
 		}
 		q.runner = worker
-		q.inserter, err = river.NewClient(riverdatabasesql.New(d.DB.DB), &river.Config{Logger: rc.Logger})
+		// Workers make the insert-only client refuse unregistered kinds, as
+		// the SQLite client does.
+		q.inserter, err = river.NewClient(riverdatabasesql.New(d.DB.DB), &river.Config{Logger: rc.Logger, Workers: reg.workers})
 	default:
 		q.inserter, err = river.NewClient(riversqlite.New(d.DB.DB), rc)
 		q.runner = q.inserter

@@ -261,3 +261,40 @@ func runKillableChild() {
 	}
 	select {} // until killed
 }
+
+// A process whose heartbeat stalled past the TTL must not hand its own
+// running job back to the queue (which would run it twice at once), and it
+// re-registers when it beats again.
+func TestStalledNodeKeepsItsOwnJobs(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		var runs atomic.Int32
+		release := make(chan struct{})
+		reg := jobs.NewRegistry()
+		jobs.Register(reg, river.WorkFunc(func(ctx context.Context, job *river.Job[noteArgs]) error {
+			runs.Add(1)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		}))
+		q := startQueue(t, d, reg, jobs.Config{NodeTTL: 600 * time.Millisecond})
+		defer close(release)
+		q.EnqueueNow(context.Background(), noteArgs{Text: "long"}, nil)
+		deadline := time.Now().Add(10 * time.Second)
+		for runs.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		// Make this node look dead, as a long stall would.
+		d.NewDelete().TableExpr("kite_nodes").Where("id = ?", q.NodeID()).Exec(context.Background())
+		time.Sleep(1500 * time.Millisecond) // several heartbeats and sweeps
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("the job ran %d times; a stalled node gave away its own job", n)
+		}
+		n, _ := jobs.NodeCount(context.Background(), d, time.Minute)
+		if n != 1 {
+			t.Fatalf("%d live nodes; the node did not re-register", n)
+		}
+	})
+}

@@ -115,9 +115,10 @@ type Subscription struct {
 	frames chan []byte
 	done   chan struct{}
 	once   sync.Once
-	// evicted is set when the subscriber fell behind; read after Done.
-	evicted bool
-	topics  map[string]struct{} // guarded by hub.mu
+	// evicted is set when the subscriber fell behind, reset when the hub
+	// may have missed frames for it; read after Done.
+	evicted, reset bool
+	topics         map[string]struct{} // guarded by hub.mu
 }
 
 // Frames yields encoded frames in publish order.
@@ -173,22 +174,46 @@ func (s *Subscription) Topics() []string {
 	return out
 }
 
+// Reset reports whether the hub ended the subscription because frames may
+// have been lost (its cross-replica listener reconnected): the client
+// should reconnect and catch up from the event log. Valid after Done.
+func (s *Subscription) Reset() bool {
+	<-s.done
+	return s.reset
+}
+
 // Close ends the subscription.
-func (s *Subscription) Close() { s.end(false) }
+func (s *Subscription) Close() { s.end(false, false) }
 
-func (s *Subscription) evict() { s.end(true) }
+func (s *Subscription) evict() { s.end(true, false) }
 
-func (s *Subscription) end(evicted bool) {
+func (s *Subscription) end(evicted, reset bool) {
 	s.once.Do(func() {
 		s.hub.mu.Lock()
 		for t := range s.topics {
 			s.hub.detach(s, t)
 		}
-		s.evicted = evicted
+		s.evicted, s.reset = evicted, reset
 		close(s.done)
 		s.hub.mu.Unlock()
 		s.hub.metrics.subscriptions.Dec()
 	})
+}
+
+// resetAll ends every local subscription as reset: after the listener was
+// down, their clients must catch up from the event log.
+func (h *Hub) resetAll() {
+	h.mu.RLock()
+	seen := map[*Subscription]struct{}{}
+	for _, subs := range h.topics {
+		for s := range subs {
+			seen[s] = struct{}{}
+		}
+	}
+	h.mu.RUnlock()
+	for s := range seen {
+		s.end(false, true)
+	}
 }
 
 // detach removes s from topic; the caller holds hub.mu.

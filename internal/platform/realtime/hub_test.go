@@ -109,9 +109,7 @@ func TestHubsSpanReplicasThroughPostgres(t *testing.T) {
 		b.ListenPostgres(d.Pool)
 		go a.Run(ctx)
 		go b.Run(ctx)
-		for !a.Listening() || !b.Listening() {
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitListening(t, a, b)
 		onB := b.Subscribe(8)
 		onB.Add("org.1")
 		onA := a.Subscribe(8)
@@ -135,5 +133,51 @@ func TestHubsSpanReplicasThroughPostgres(t *testing.T) {
 				t.Fatalf("large frame lost or cut: type %q, %d bytes", m.Type, len(got["text"]))
 			}
 		}
+	}
+}
+
+func waitListening(t *testing.T, hubs ...*Hub) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, h := range hubs {
+		for !h.Listening() {
+			if time.Now().After(deadline) {
+				t.Fatal("listener did not connect")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// When the listener loses its connection, local subscribers are told to
+// catch up: frames published meanwhile never reached this replica.
+func TestListenerReconnectResetsSubscribers(t *testing.T) {
+	t.Parallel()
+	for _, kind := range dbtest.Kinds(t) {
+		if kind != db.Postgres {
+			continue
+		}
+		d := dbtest.Open(t, dbtest.New(t, db.Postgres, true))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		h := NewHub(nil)
+		h.ListenPostgres(d.Pool)
+		go h.Run(ctx)
+		waitListening(t, h)
+		s := h.Subscribe(4)
+		s.Add("org.1")
+		// Kill the listening connection from the server side.
+		if _, err := d.Pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-s.Done():
+			if !s.Reset() {
+				t.Fatal("subscription ended without the reset flag")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("subscribers were not reset after the listener reconnected")
+		}
+		waitListening(t, h)
 	}
 }

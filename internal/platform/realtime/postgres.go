@@ -62,8 +62,8 @@ func (h *Hub) Run(ctx context.Context) {
 		return
 	}
 	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := h.listen(ctx, b)
+	for connected := false; ctx.Err() == nil; connected = true {
+		err := h.listen(ctx, b, connected)
 		if ctx.Err() != nil {
 			return
 		}
@@ -78,7 +78,7 @@ func (h *Hub) Run(ctx context.Context) {
 }
 
 // listen holds one LISTEN connection and delivers its notifications.
-func (h *Hub) listen(ctx context.Context, b *pgBroker) error {
+func (h *Hub) listen(ctx context.Context, b *pgBroker, reconnect bool) error {
 	pooled, err := b.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -91,6 +91,9 @@ func (h *Hub) listen(ctx context.Context, b *pgBroker) error {
 	}
 	h.listening.Store(true)
 	defer h.listening.Store(false)
+	if reconnect {
+		h.resetAll() // frames sent while we were away are lost to these clients
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {

@@ -16,9 +16,11 @@ import (
 type Access struct {
 	Topics []string
 	Allow  func(topic string) bool
-	// Replay frames are sent first, before live frames: what the client
-	// missed while disconnected (?since=). Clients drop duplicates by id.
-	Replay [][]byte
+	// Replay, when set, returns what the client missed while disconnected
+	// (?since=). It runs after the live subscription starts, so nothing
+	// falls between the two; its frames are sent first, and clients drop
+	// duplicates by id.
+	Replay func(ctx context.Context) ([][]byte, error)
 	// Revoke, when set, is a topic whose first frame closes the
 	// connection: access was taken away (e.g. the member was removed).
 	Revoke string
@@ -56,7 +58,14 @@ const (
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	access, err := e.Gate(r)
 	if err != nil {
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		status := http.StatusServiceUnavailable
+		var se interface{ GetStatus() int }
+		if errors.Is(err, ErrNoAccess) {
+			status = http.StatusUnauthorized
+		} else if errors.As(err, &se) && se.GetStatus() < 500 {
+			status = se.GetStatus()
+		}
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	// The server's read/write timeouts are for ordinary requests; a socket
@@ -71,11 +80,8 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SetReadLimit(maxClientSize)
-	sub := e.Hub.Subscribe(cmp.Or(e.Buffer, 64) + len(access.Replay))
+	sub := e.Hub.Subscribe(cmp.Or(e.Buffer, 64))
 	defer sub.Close()
-	for _, f := range access.Replay {
-		sub.offer(f)
-	}
 	sub.Add(access.Topics...)
 	revoked := make(<-chan []byte)
 	if access.Revoke != "" {
@@ -87,6 +93,12 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
+	if access.Replay != nil {
+		if err := replay(ctx, c, access.Replay); err != nil {
+			c.Close(websocket.StatusInternalError, "could not replay missed events; reconnect")
+			return
+		}
+	}
 	replies := make(chan []byte, 8)
 	go e.readLoop(ctx, cancel, c, sub, access, replies)
 	status, reason := e.writeLoop(ctx, c, sub, replies, revoked)
@@ -108,6 +120,9 @@ func (e *Endpoint) writeLoop(ctx context.Context, c *websocket.Conn, sub *Subscr
 		case <-sub.Done():
 			if sub.Evicted() {
 				return websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since="
+			}
+			if sub.Reset() {
+				return websocket.StatusServiceRestart, "updates may have been missed: reconnect with ?since="
 			}
 			return websocket.StatusNormalClosure, ""
 		case <-ping.C:
@@ -168,6 +183,23 @@ func (e *Endpoint) filter(topics []string, access Access, have int) (granted, de
 		}
 	}
 	return granted, denied
+}
+
+// replay writes the missed frames before any live one.
+func replay(ctx context.Context, c *websocket.Conn, frames func(context.Context) ([][]byte, error)) error {
+	missed, err := frames(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range missed {
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		err := c.Write(wctx, websocket.MessageText, f)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func reply(ctx context.Context, replies chan<- []byte, typ string, data any) {
