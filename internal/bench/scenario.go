@@ -142,6 +142,8 @@ func DefaultScenarios() *Registry {
 	r, err := NewRegistry(
 		NewReadyz(),
 		NewColdStart(),
+		NewSignIn(),
+		NewMe(),
 	)
 	if err != nil {
 		panic("bench: invalid built-in scenario list: " + err.Error())

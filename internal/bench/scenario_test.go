@@ -13,7 +13,7 @@ import (
 func TestDefaultScenariosAreRunnableAndDescribed(t *testing.T) {
 	t.Parallel()
 	r := DefaultScenarios()
-	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart" {
+	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me" {
 		t.Errorf("names %q", got)
 	}
 	for _, s := range r.All() {
