@@ -209,6 +209,22 @@ func TestRealtimeFanOutAcrossReplicas(t *testing.T) {
 				t.Fatalf("alice received bob's frame %s", f)
 			}
 		}
+
+		// Bob reconnects with ?since= and gets what he missed meanwhile.
+		bobSock.Close(websocket.StatusNormalClosure, "")
+		var missed events.Event
+		first.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			missed, err = first.Events.Record(ctx, tx, events.Event{OrgID: bob.OrgID, Type: "test.missed"})
+			return err
+		})
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(second.URL(), "http")+"/api/v1/realtime?since="+ev.ID,
+			&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + bob.Access}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		readUntil(c, `"id":"`+missed.ID+`"`)
 	})
 }
 

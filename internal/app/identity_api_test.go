@@ -208,6 +208,9 @@ func TestPasswordResetOnceAndKeepsMFA(t *testing.T) {
 		a := startApp(t, testConfig(t, b))
 		api := newClient(t, a)
 		acc := api.signUp("reset@example.com", "Reset")
+		secret := api.as(acc.Access, "").must(200, "POST", "/auth/mfa/totp/setup", nil).Str("secret")
+		code, _ := totp.GenerateCode(secret, time.Now())
+		api.as(acc.Access, "").must(200, "POST", "/auth/mfa/totp/enable", map[string]any{"code": code})
 		api.must(202, "POST", "/auth/password/forgot", map[string]any{"email": "reset@example.com"})
 		api.must(202, "POST", "/auth/password/forgot", map[string]any{"email": "ghost@example.com"})
 		if r := api.do("POST", "/auth/password/forgot", map[string]any{"email": "nope"}); r.Status != 422 {
@@ -228,7 +231,12 @@ func TestPasswordResetOnceAndKeepsMFA(t *testing.T) {
 		if r := api.as(acc.Access, "").do("GET", "/me", nil); r.Status != 401 {
 			t.Fatalf("old session survived the reset: %d", r.Status)
 		}
-		api.must(200, "POST", "/auth/signin", map[string]any{"email": acc.Email, "password": "a brand new passphrase"})
+		// The reset did not switch MFA off: the new password alone is not enough.
+		if r := api.do("POST", "/auth/signin", map[string]any{"email": acc.Email, "password": "a brand new passphrase"}); r.Code() != "mfa_required" {
+			t.Fatalf("after reset: %d %s, want mfa_required", r.Status, r.Raw)
+		}
+		next, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+		api.must(200, "POST", "/auth/signin", map[string]any{"email": acc.Email, "password": "a brand new passphrase", "totp_code": next})
 	})
 }
 
