@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -267,6 +268,9 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 		PublicURL:      a.cfg.PublicURL,
 		GoogleClientID: a.cfg.GoogleClientID, GoogleClientSecret: a.cfg.GoogleClientSecret, GoogleIssuer: a.cfg.GoogleIssuer,
 		TelegramBotToken: a.cfg.TelegramLoginToken, TelegramBotName: a.cfg.TelegramLoginBot,
+		// Half the cores hash passwords at most, so a sign-in storm leaves
+		// the other half to every other route.
+		HashConcurrency: max(1, runtime.GOMAXPROCS(0)/2),
 	}, a.log.With("component", "identity"))
 	a.Identity.Register(reg)
 	a.Orgs = org.NewService(a.DB, a.Identity, a.Events, a.log.With("component", "org"))
