@@ -8,6 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
@@ -123,4 +124,26 @@ func TestTelegramSignIn(t *testing.T) {
 	if r := api.do("POST", "/auth/oauth/telegram", body(old)); r.Status != 401 || r.Code() != "oauth_expired" {
 		t.Fatalf("old auth_date: %d %s", r.Status, r.Raw)
 	}
+}
+
+// Signing in with Telegram does not skip the second factor.
+func TestExternalSignInAsksForMFA(t *testing.T) {
+	t.Parallel()
+	const botToken = "654321:XYZ-test-token"
+	cfg := testConfig(t, dbtest.New(t, "sqlite", true))
+	cfg.TelegramLoginToken, cfg.TelegramLoginBot = botToken, "kite_test_bot"
+	a := startApp(t, cfg)
+	api := newClient(t, a)
+	login := identity.TelegramLogin{ID: 7, FirstName: "Mo", AuthDate: time.Now().Unix()}
+	login.Hash = identity.SignTelegramLogin(botToken, login)
+	body := map[string]any{"id": login.ID, "first_name": login.FirstName, "auth_date": login.AuthDate, "hash": login.Hash}
+	tok := api.must(200, "POST", "/auth/oauth/telegram", body).Str("access_token")
+	secret := api.as(tok, "").must(200, "POST", "/auth/mfa/totp/setup", nil).Str("secret")
+	code, _ := totp.GenerateCode(secret, time.Now())
+	api.as(tok, "").must(200, "POST", "/auth/mfa/totp/enable", map[string]any{"code": code})
+	if r := api.do("POST", "/auth/oauth/telegram", body); r.Status != 401 || r.Code() != "mfa_required" {
+		t.Fatalf("Telegram sign-in with MFA on and no code: %d %s", r.Status, r.Raw)
+	}
+	body["totp_code"], _ = totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	api.must(200, "POST", "/auth/oauth/telegram", body)
 }

@@ -32,6 +32,8 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	w.Register(mux)
+	a.Identity.RegisterWeb(mux)
+	a.Orgs.RegisterWeb(mux)
 	a.registerDevMailbox(mux)
 
 	m := httpx.NewMetrics(a.Metrics)

@@ -39,10 +39,17 @@ type refreshBody struct {
 }
 
 type googleBody struct {
+	TOTPCode    string `json:"totp_code,omitempty" maxLength:"64" doc:"TOTP or recovery code when the account has MFA on"`
 	IDToken     string `json:"id_token,omitempty" maxLength:"8192"`
 	Nonce       string `json:"nonce,omitempty" maxLength:"200"`
 	Code        string `json:"code,omitempty" maxLength:"2048"`
 	RedirectURI string `json:"redirect_uri,omitempty" maxLength:"2048"`
+}
+
+// telegramBody is the Login Widget's fields, plus the second factor.
+type telegramBody struct {
+	TelegramLogin
+	TOTPCode string `json:"totp_code,omitempty" maxLength:"64" doc:"TOTP or recovery code when the account has MFA on"`
 }
 
 type emailBody struct {
@@ -118,6 +125,9 @@ func (s *Service) RegisterAPI(api huma.API) {
 			default:
 				err = httpx.NewProblem(http.StatusUnprocessableEntity, "invalid", "Send id_token, or code with redirect_uri.")
 			}
+			if err == nil {
+				err = s.SecondFactor(ctx, &u, in.Body.TOTPCode, meta(ctx))
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -127,8 +137,11 @@ func (s *Service) RegisterAPI(api huma.API) {
 
 	huma.Register(api, huma.Operation{OperationID: "signin-telegram", Method: http.MethodPost, Path: "/auth/oauth/telegram",
 		Summary: "Sign in with Telegram Login Widget data", Tags: tag},
-		func(ctx context.Context, in *struct{ Body TelegramLogin }) (*tokensOutput, error) {
-			u, err := s.TelegramSignIn(ctx, in.Body, meta(ctx))
+		func(ctx context.Context, in *struct{ Body telegramBody }) (*tokensOutput, error) {
+			u, err := s.TelegramSignIn(ctx, in.Body.TelegramLogin, meta(ctx))
+			if err == nil {
+				err = s.SecondFactor(ctx, &u, in.Body.TOTPCode, meta(ctx))
+			}
 			if err != nil {
 				return nil, err
 			}

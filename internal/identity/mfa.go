@@ -172,3 +172,16 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *User, code string, m
 	s.throttle.Fail(ctx, "mfa", u.ID, meta.IP)
 	return errMFAInvalid
 }
+
+// SecondFactor asks a user with MFA on for a TOTP or recovery code: an
+// empty code is mfa_required. Every sign-in method goes through it, so no
+// method skips the second factor.
+func (s *Service) SecondFactor(ctx context.Context, u *User, code string, meta ClientMeta) error {
+	if !u.MFAEnabled() {
+		return nil
+	}
+	if strings.TrimSpace(code) == "" {
+		return errMFARequired
+	}
+	return s.checkSecondFactor(ctx, u, code, meta)
+}

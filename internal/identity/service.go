@@ -194,13 +194,8 @@ func (s *Service) SignIn(ctx context.Context, email, password, code string, meta
 		s.hooks.Audit(ctx, u.ID, "user.sign_in_failed", meta, nil)
 		return User{}, errBadCredentials
 	}
-	if u.MFAEnabled() {
-		if strings.TrimSpace(code) == "" {
-			return User{}, errMFARequired
-		}
-		if err := s.checkSecondFactor(ctx, &u, code, meta); err != nil {
-			return User{}, err
-		}
+	if err := s.SecondFactor(ctx, &u, code, meta); err != nil {
+		return User{}, err
 	}
 	s.throttle.Reset(ctx, "signin", email)
 	if NeedsRehash(u.PasswordHash) {

@@ -24,6 +24,7 @@ const (
 // navItems is the main navigation: every product area of Kite.
 func navItems() []NavItem {
 	return []NavItem{
+		{Key: "home", Label: "Home", Href: "/", Icon: "home", Ready: true, Section: sectionWorkspace},
 		{Key: "inbox", Label: "Inbox", Icon: "inbox", Section: sectionWorkspace},
 		{Key: "contacts", Label: "Contacts", Icon: "contacts", Section: sectionWorkspace},
 		{Key: "companies", Label: "Companies", Icon: "companies", Section: sectionWorkspace},
@@ -33,9 +34,21 @@ func navItems() []NavItem {
 		{Key: "automation", Label: "Automation", Icon: "automation", Section: sectionWorkspace},
 		{Key: "analytics", Label: "Analytics", Icon: "analytics", Section: sectionWorkspace},
 		{Key: "notifications", Label: "Notifications", Icon: "notifications", Section: sectionSystem},
-		{Key: "settings", Label: "Settings", Icon: "settings", Section: sectionSystem},
+		{Key: "settings", Label: "Settings", Href: "/settings/organization", Icon: "settings", Ready: true, Section: sectionSystem},
 		{Key: "status", Label: "System status", Href: "/status", Icon: "status", Ready: true, Section: sectionSystem},
 	}
+}
+
+// shellNavItems is navItems for a page: the Settings item leads to the
+// first settings page the person may open.
+func shellNavItems(s *Shell) []NavItem {
+	items := navItems()
+	for i := range items {
+		if items[i].Key == "settings" {
+			items[i].Href = settingsHref(s)
+		}
+	}
+	return items
 }
 
 // navSection is a heading with its items, as the sidebar draws them.
@@ -63,6 +76,8 @@ func navSections(items []NavItem) []navSection {
 // iconPath returns the SVG path data of a 24×24 stroked icon.
 func iconPath(name string) string {
 	switch name {
+	case "home":
+		return "M3.5 11 12 4l8.5 7M6 9v10.5h4.5V15h3v4.5H18V9"
 	case "inbox":
 		return "M3 13h5l1.5 3h5l1.5-3h5M3 13l2.6-7.6A2 2 0 0 1 7.5 4h9a2 2 0 0 1 1.9 1.4L21 13v5a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z"
 	case "contacts":
@@ -93,6 +108,24 @@ func iconPath(name string) string {
 		return "M10.3 4.2 2.6 17.5A2 2 0 0 0 4.3 20.5h15.4a2 2 0 0 0 1.7-3L13.7 4.2a2 2 0 0 0-3.4 0zM12 9.5v4M12 17h.01"
 	case "queue":
 		return "M4 6h16M4 12h16M4 18h10"
+	case "chevron":
+		return "M7 10l5 5 5-5"
+	case "check":
+		return "M5 12.5l4.5 4.5L19 7.5"
+	case "plus":
+		return "M12 5v14M5 12h14"
+	case "user":
+		return "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4.5 20c.6-3.4 3.7-6 7.5-6s6.9 2.6 7.5 6"
+	case "logout":
+		return "M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3M10 16l-4-4 4-4M6 12h10"
+	case "copy":
+		return "M9 9h10v11H9zM5 15V4h10"
+	case "key":
+		return "M14.5 4a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11zM10.6 13.4 4 20M6.5 17.5 9 20M4 20h2"
+	case "shield":
+		return "M12 3.5 5 6.5v5c0 4.3 3 7.9 7 9 4-1.1 7-4.7 7-9v-5z"
+	case "lock":
+		return "M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3"
 	case "compass":
 		return "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM15.5 8.5l-2 5-5 2 2-5z"
 	}

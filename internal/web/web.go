@@ -9,7 +9,12 @@
 //		@web.Layout(web.Page{Title: "Contacts", Active: "contacts"}) { ... }
 //	}
 //
-// and write them with web.Render.
+// and write them with web.Render. Signed-in pages set Page.Shell (the
+// organization switcher and user menu); the signed-out pages (sign in,
+// sign up, password reset, invitations) use AuthLayout instead. Forms are
+// drawn with TextField and SelectField, which show the messages of
+// FormErrors (mapped from the services' problems by ProblemErrors) next to
+// their fields.
 package web
 
 import (
@@ -58,11 +63,11 @@ func New(opts Options) (*Web, error) {
 	return &Web{version: opts.Version, status: opts.Status, log: log, assets: a}, nil
 }
 
-// Register adds the routes of this package to mux: "GET /{$}" (a redirect to
-// /status), "GET /status", "GET /static/" and "GET /api/docs". Unknown paths
-// are left to the caller, which should answer non-API ones with NotFound.
+// Register adds the routes of this package to mux: "GET /status",
+// "GET /static/" and "GET /api/docs". The home page "/" is the dashboard,
+// served by the organization pages. Unknown paths are left to the caller,
+// which should answer non-API ones with NotFound.
 func (w *Web) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", w.home)
 	mux.HandleFunc("GET /status", w.statusPage)
 	mux.Handle("GET /static/", w.assets)
 	mux.HandleFunc("GET /api/docs", w.apiDocs)
@@ -80,10 +85,6 @@ func (w *Web) Asset(name string) string {
 // NotFound writes the HTML "Page not found" page with status 404.
 func (w *Web) NotFound(rw http.ResponseWriter, r *http.Request) {
 	render(w.log, rw, r, http.StatusNotFound, notFoundPage(r.URL.Path))
-}
-
-func (w *Web) home(rw http.ResponseWriter, r *http.Request) {
-	http.Redirect(rw, r, "/status", http.StatusSeeOther)
 }
 
 // apiSpecURL is where the JSON API publishes its OpenAPI document.
@@ -104,6 +105,11 @@ type Page struct {
 	// hashed URLs; scripts load deferred, after htmx.
 	Scripts []string
 	Styles  []string
+	// Shell is the signed-in person's frame (organization switcher, user
+	// menu); nil on pages for visitors.
+	Shell *Shell
+	// Flash is a one-time message shown as a toast when the page opens.
+	Flash *Flash
 }
 
 // Render writes c as an HTML page with the given status. The component is
@@ -123,6 +129,21 @@ func render(log *slog.Logger, rw http.ResponseWriter, r *http.Request, status in
 	}
 	writeHTML(rw, status, buf.Bytes())
 }
+
+// ServerError logs err and writes the 500 page: for failures of the
+// server, never for bad input.
+func ServerError(rw http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	writeServerError(log, rw, r)
+}
+
+// OrgCookie names the organization the browser acts in (set by the
+// organization switcher, checked against the person's memberships on
+// every request).
+const OrgCookie = "kite_org"
 
 // writeServerError writes the 500 page, or a bare one if even that fails.
 func writeServerError(log *slog.Logger, rw http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,12 @@
  *             and button); kite.confirm(message, options) returns a Promise.
  *   Drawer    [data-nav-toggle] opens the navigation on narrow screens.
  *   Live      an element with data-live that fails to refresh gets data-stale.
+ *   Flash     a toast the server drew ([data-toast] in #toasts) is dismissed
+ *             like the ones kite.toast() makes.
+ *   Menus     details[data-menu] closes on Escape and on a click outside it.
+ *   Copy      [data-copy="selector"] copies that element's value or text.
+ *   Busy      a submitted form's submit button gets aria-busy="true" and
+ *             ignores further clicks, so a slow answer is not sent twice.
  *
  * This file loads in <head> without defer so the saved theme is applied
  * before the first paint; everything touching the body waits for it.
@@ -106,7 +112,12 @@
     el.appendChild(text);
     el.appendChild(close);
     toastRegion().appendChild(el);
+    return armToast(el, kind, close);
+  }
 
+  // armToast makes a toast element dismiss itself after a while, and on its
+  // close button.
+  function armToast(el, kind, close) {
     var delay = kind === "error" ? 8000 : 5000;
     var timer = null;
     function dismiss() {
@@ -126,7 +137,7 @@
     el.addEventListener("mouseleave", arm);
     el.addEventListener("focusin", function () { window.clearTimeout(timer); });
     el.addEventListener("focusout", arm);
-    close.addEventListener("click", dismiss);
+    if (close) close.addEventListener("click", dismiss);
     arm();
     return el;
   }
@@ -135,6 +146,13 @@
   document.addEventListener("kite:toast", function (e) {
     var d = e.detail || {};
     toast(d.message != null ? d.message : d.value, d.kind);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts [data-toast]").forEach(function (el) {
+      var kind = el.getAttribute("data-toast");
+      armToast(el, TOAST_KINDS[kind] ? kind : "info", el.querySelector(".toast-close"));
+    });
   });
 
   /* ---------- Dialogs ---------- */
@@ -300,6 +318,98 @@
       else form.requestSubmit();
     });
   }, true);
+
+  /* ---------- Busy submit buttons ---------- */
+
+  // Runs after the confirm handler (capture phase) and the page's own
+  // listeners: a submission that was held or cancelled is not marked.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!(form instanceof HTMLFormElement) || e.defaultPrevented) return;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx shows its own state
+    var button = e.submitter || form.querySelector("button[type=submit], button:not([type])");
+    if (!button) return;
+    if (button.getAttribute("aria-busy") === "true") {
+      e.preventDefault(); // already on its way
+      return;
+    }
+    button.setAttribute("aria-busy", "true");
+  });
+
+  // A page restored from the back/forward cache must not keep busy buttons.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("button[aria-busy=true]").forEach(function (b) { b.removeAttribute("aria-busy"); });
+  });
+
+  /* ---------- Menus ---------- */
+
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (d) {
+      if (d !== except) d.removeAttribute("open");
+    });
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    closeMenus(t.closest("details[data-menu]"));
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var open = document.querySelector("details[data-menu][open]");
+    if (!open) return;
+    open.removeAttribute("open");
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  });
+
+  /* ---------- Copy to clipboard ---------- */
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (err) {
+        ok = false;
+      }
+      document.body.removeChild(area);
+      if (ok) resolve();
+      else reject(new Error("copy refused"));
+    });
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var button = t.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = "value" in source && typeof source.value === "string" ? source.value : source.textContent;
+    copyText(String(text).trim()).then(function () {
+      var label = button.querySelector("[data-copy-label]");
+      if (label) {
+        var before = label.textContent;
+        label.textContent = "Copied";
+        window.setTimeout(function () { label.textContent = before; }, 2000);
+      }
+      toast("Copied to the clipboard.", "success");
+    }, function () {
+      if (source.select) source.select();
+      toast("Could not copy; the text is selected, copy it with your keyboard.", "warning");
+    });
+  });
 
   /* ---------- Navigation drawer (narrow screens) ---------- */
 
