@@ -31,7 +31,15 @@ func TestServesHealthStatusAndAPIOnFreshDatabase(t *testing.T) {
 		if res, _ := get(t, u+"/healthz"); res.StatusCode != 200 {
 			t.Fatalf("/healthz: %d", res.StatusCode)
 		}
-		res, body := get(t, u+"/api/v1/system/status")
+		// Operational details are for signed-in people only.
+		if res, _ := get(t, u+"/api/v1/system/status"); res.StatusCode != 401 {
+			t.Fatalf("status API without credentials: %d", res.StatusCode)
+		}
+		if res, body := get(t, u+"/status"); !strings.Contains(res.Request.URL.String(), "/signin?next=%2Fstatus") || strings.Contains(body, b.Kind.Label()) {
+			t.Fatalf("/status without a session went to %s", res.Request.URL)
+		}
+		token := newClient(t, a).signUp("ops@example.com", "Ops").Access
+		res, body := getAuth(t, u+"/api/v1/system/status", token)
 		var st SystemStatus
 		if err := json.Unmarshal([]byte(body), &st); err != nil || res.StatusCode != 200 {
 			t.Fatalf("status API: %d %s", res.StatusCode, body)
@@ -39,7 +47,7 @@ func TestServesHealthStatusAndAPIOnFreshDatabase(t *testing.T) {
 		if st.Database != string(b.Kind) || st.SchemaVersion == 0 || st.SchemaVersion != st.SchemaLatest || len(st.Jobs) != 7 || st.Version != "test" {
 			t.Fatalf("status = %+v", st)
 		}
-		res, body = get(t, u+"/status")
+		res, body = getAuth(t, u+"/status", token)
 		if res.StatusCode != 200 || !strings.Contains(body, b.Kind.Label()) || res.Header.Get("Content-Security-Policy") == "" {
 			t.Fatalf("/status page: %d, mentions %s: %v", res.StatusCode, b.Kind.Label(), strings.Contains(body, b.Kind.Label()))
 		}
@@ -70,7 +78,7 @@ func TestUnknownRoutes(t *testing.T) {
 		t.Fatalf("unknown page: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	// A malformed Accept header is ignored, not a crash.
-	req, _ := http.NewRequest("GET", a.URL()+"/api/v1/system/status", nil)
+	req, _ := http.NewRequest("GET", a.URL()+"/api/v1/openapi.json", nil)
 	req.Header.Set("Accept", "a;b,")
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
 		t.Fatalf("malformed Accept: %v %v", res, err)
@@ -265,4 +273,17 @@ func TestShutdownFinishesRunningWork(t *testing.T) {
 			t.Fatal("still taking requests after shutdown")
 		}
 	})
+}
+
+func TestMetricsToken(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, dbtest.New(t, db.SQLite, true))
+	cfg.MetricsToken = "s3cret-metrics-token"
+	a := startApp(t, cfg)
+	if res, _ := get(t, a.URL()+"/metrics"); res.StatusCode != 401 {
+		t.Fatalf("metrics without the token: %d", res.StatusCode)
+	}
+	if res, body := getAuth(t, a.URL()+"/metrics", "s3cret-metrics-token"); res.StatusCode != 200 || !strings.Contains(body, "kite_jobs") {
+		t.Fatalf("metrics with the token: %d", res.StatusCode)
+	}
 }

@@ -85,3 +85,17 @@ func get(t *testing.T, url string) (*http.Response, string) {
 func envFrom(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
+
+// getAuth is get with a bearer token.
+func getAuth(t *testing.T, url, token string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}

@@ -16,8 +16,11 @@ import (
 // job queue, styled and scripted, and the live part refreshes by itself.
 func TestStatusPageInBrowser(t *testing.T) {
 	t.Parallel()
-	ctx := browsertest.New(t, 60*time.Second)
 	a := startApp(t, testConfig(t, dbtest.New(t, db.SQLite, true)))
+	newClient(t, a).signUp("ops@example.com", "Ops")
+	ui := newUITab(t, a)
+	ui.signIn("ops@example.com", testPassword, "/")
+	ctx := ui.ctx
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(a.URL()+"/status"), chromedp.WaitVisible(chromedp.CSS("h1")), chromedp.WaitReady(chromedp.CSS("#status-live"))); err != nil {
 		t.Fatal(err)

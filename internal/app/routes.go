@@ -1,7 +1,9 @@
 package app
 
 import (
+	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,7 +21,7 @@ func (a *App) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpx.Healthz)
 	mux.HandleFunc("GET /readyz", httpx.Readyz(a.ready))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", a.metricsGate(promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
 
 	a.API = httpx.NewAPI(mux, "Kite API", a.version)
 	registerSystemAPI(a.API, a)
@@ -27,7 +29,7 @@ func (a *App) routes() (http.Handler, error) {
 	a.Orgs.RegisterAPI(a.API)
 	mux.Handle("GET /api/v1/realtime", &realtime.Endpoint{Hub: a.Hub, Gate: a.realtimeGate, Closing: a.closing})
 
-	w, err := web.New(web.Options{Version: a.version, Status: a.statusData, Logger: a.log})
+	w, err := web.New(web.Options{Version: a.version, Status: a.statusData, Gate: a.signedIn, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -120,4 +122,32 @@ func bodyLimit(r *http.Request) int64 {
 		return httpx.MaxUploadBody
 	}
 	return httpx.MaxJSONBody
+}
+
+// signedIn lets only signed-in people see operational pages (version,
+// database location, queues); others are sent to sign in.
+func (a *App) signedIn(w http.ResponseWriter, r *http.Request) bool {
+	if _, err := a.Identity.AuthenticateRequest(r); err == nil {
+		return true
+	}
+	http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+	return false
+}
+
+// metricsGate requires "Authorization: Bearer <KITE_METRICS_TOKEN>" on
+// /metrics when that token is configured.
+func (a *App) metricsGate(next http.Handler) http.Handler {
+	want := a.cfg.MetricsToken
+	if want == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := identity.BearerToken(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token configured in KITE_METRICS_TOKEN", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

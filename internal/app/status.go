@@ -57,8 +57,9 @@ func registerSystemAPI(api huma.API, a *App) {
 		Method:      "GET",
 		Path:        "/system/status",
 		Summary:     "System status",
-		Description: "Version, database, schema version, job queue counts and uptime of the answering replica.",
+		Description: "Version, database, schema version, job queue counts and uptime of the answering replica. Needs a signed-in user.",
 		Tags:        []string{"System"},
+		Middlewares: huma.Middlewares{a.Identity.RequireUser(api)},
 	}, func(ctx context.Context, _ *struct{}) (*systemStatusOutput, error) {
 		d, err := a.statusData(ctx)
 		if err != nil {

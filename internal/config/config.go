@@ -34,6 +34,7 @@ type Config struct {
 	JobTimeout      time.Duration // KITE_JOB_TIMEOUT: one job attempt's time limit
 	NodeTTL         time.Duration // KITE_NODE_TTL: a silent replica is presumed dead after this
 	SMTPURL         string        // KITE_SMTP_URL: outgoing mail; empty = log + dev mailbox
+	MetricsToken    string        // KITE_METRICS_TOKEN: bearer token /metrics requires; empty = open
 	MailFrom        string        // KITE_MAIL_FROM: sender of Kite's mails
 
 	GoogleClientID     string // KITE_GOOGLE_CLIENT_ID: Google sign-in; empty = off
@@ -70,6 +71,7 @@ func Vars() []Var {
 		{"KITE_JOB_WORKERS", "20", "background jobs run at once by this process", false},
 		{"KITE_JOB_TIMEOUT", "1m", "time limit of one job attempt", false},
 		{"KITE_NODE_TTL", "30s", "a replica silent for this long is presumed dead and its running jobs are retried", false},
+		{"KITE_METRICS_TOKEN", "", "bearer token that /metrics requires; empty leaves /metrics open (protect it at the network)", true},
 		{"KITE_SMTP_URL", "", "outgoing mail, smtp://user:pass@host:587 or smtps://…:465; empty: mails go to the log and the dev mailbox", true},
 		{"KITE_MAIL_FROM", "Kite <kite@localhost>", "sender of Kite's mails", false},
 		{"KITE_GOOGLE_CLIENT_ID", "", "Google sign-in OAuth client id; empty turns Google sign-in off", false},
@@ -132,13 +134,14 @@ func lookup(v Var, getenv func(string) string) (string, error) {
 
 func parse(vals map[string]string) (Config, error) {
 	c := Config{
-		Addr:        vals["KITE_ADDR"],
-		DataDir:     vals["KITE_DATA_DIR"],
-		DatabaseURL: vals["KITE_DATABASE_URL"],
-		SecretKey:   vals["KITE_SECRET_KEY"],
-		LogFormat:   vals["KITE_LOG_FORMAT"],
-		SMTPURL:     vals["KITE_SMTP_URL"],
-		MailFrom:    vals["KITE_MAIL_FROM"],
+		Addr:         vals["KITE_ADDR"],
+		DataDir:      vals["KITE_DATA_DIR"],
+		DatabaseURL:  vals["KITE_DATABASE_URL"],
+		SecretKey:    vals["KITE_SECRET_KEY"],
+		LogFormat:    vals["KITE_LOG_FORMAT"],
+		SMTPURL:      vals["KITE_SMTP_URL"],
+		MetricsToken: vals["KITE_METRICS_TOKEN"],
+		MailFrom:     vals["KITE_MAIL_FROM"],
 
 		GoogleClientID:     vals["KITE_GOOGLE_CLIENT_ID"],
 		GoogleClientSecret: vals["KITE_GOOGLE_CLIENT_SECRET"],

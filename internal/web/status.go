@@ -67,6 +67,9 @@ type queueRow struct {
 
 func (w *Web) statusPage(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
+	if w.gate != nil && !w.gate(rw, r) {
+		return
+	}
 	data, err := w.status(r.Context())
 	if err != nil {
 		w.log.ErrorContext(r.Context(), "read system status", "err", err)

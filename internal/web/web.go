@@ -35,6 +35,9 @@ type Options struct {
 	// Status reads the data of the status page. It is called on every
 	// request to /status, including the page's own refresh every 5 seconds.
 	Status func(ctx context.Context) (StatusData, error)
+	// Gate, when set, runs before the status page: it answers the request
+	// itself (e.g. a redirect to sign in) and returns false to stop it.
+	Gate func(rw http.ResponseWriter, r *http.Request) bool
 	// Logger receives render and status errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -43,6 +46,7 @@ type Options struct {
 type Web struct {
 	version string
 	status  func(ctx context.Context) (StatusData, error)
+	gate    func(rw http.ResponseWriter, r *http.Request) bool
 	log     *slog.Logger
 	assets  *assets
 }
@@ -60,7 +64,7 @@ func New(opts Options) (*Web, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Web{version: opts.Version, status: opts.Status, log: log, assets: a}, nil
+	return &Web{version: opts.Version, status: opts.Status, gate: opts.Gate, log: log, assets: a}, nil
 }
 
 // Register adds the routes of this package to mux: "GET /status",
