@@ -94,10 +94,8 @@ func TestVisitorsAreSentToSignIn(t *testing.T) {
 	if p.Status != http.StatusUnauthorized || !strings.HasPrefix(p.Header.Get("HX-Redirect"), "/signin?next=") {
 		t.Errorf("htmx request without a session: %d HX-Redirect %q", p.Status, p.Header.Get("HX-Redirect"))
 	}
-	// The status page stays public.
-	if p := b.get("/status"); p.Status != http.StatusOK {
-		t.Errorf("/status: %d", p.Status)
-	}
+	// The status page shows the database and queues: signed-in people only.
+	mustRedirect(t, b.get("/status"), "/signin?"+url.Values{"next": {"/status"}}.Encode())
 }
 
 func TestPersonWithoutOrganizationCreatesOne(t *testing.T) {
