@@ -22,7 +22,7 @@ func TestSignUpShowsEveryFieldError(t *testing.T) {
 	t.Parallel()
 	a := startKite(t)
 	b := newBrowser(t, a)
-	p := b.get("/signup")
+	p := b.Get("/signup")
 	if p.Status != 200 {
 		t.Fatalf("sign-up page: %d", p.Status)
 	}
@@ -37,7 +37,7 @@ func TestSignUpShowsEveryFieldError(t *testing.T) {
 	}
 	webtest.CheckPage(t, "sign-up", p.Body)
 
-	p = b.post("/signup", url.Values{"name": {"  "}, "email": {"nope"}, "password": {"password123"}, "organization_name": {""}})
+	p = b.Post("/signup", url.Values{"name": {"  "}, "email": {"nope"}, "password": {"password123"}, "organization_name": {""}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("empty sign-up: %d", p.Status)
 	}
@@ -52,13 +52,13 @@ func TestSignUpShowsEveryFieldError(t *testing.T) {
 	if webtest.Attr(p.Find("input#email"), "value") != "nope" || webtest.Attr(p.Find("input#password"), "value") != "" {
 		t.Error("the email was not kept, or the password was echoed")
 	}
-	if b.sessionCookie() != "" {
+	if b.SessionCookie() != "" {
 		t.Fatal("a refused sign-up signed in")
 	}
 
-	b.signUp("Ann Archer", "ann@example.com", "Archer Trading")
+	b.SignUp("Ann Archer", "ann@example.com", "Archer Trading")
 	other := newBrowser(t, a)
-	p = other.post("/signup", url.Values{"name": {"Ann"}, "email": {"ANN@example.com"}, "password": {testPassword}, "organization_name": {"Other"}})
+	p = other.Post("/signup", url.Values{"name": {"Ann"}, "email": {"ANN@example.com"}, "password": {testPassword}, "organization_name": {"Other"}})
 	if p.Status != http.StatusConflict || !strings.Contains(p.Text("#email-error"), "already exists") {
 		t.Fatalf("taken email: %d %q", p.Status, p.Text("#email-error"))
 	}
@@ -68,26 +68,26 @@ func TestSignInRefusalsLookAlikeAndSessionsRotate(t *testing.T) {
 	t.Parallel()
 	a := startKite(t)
 	b := newBrowser(t, a)
-	b.signUp("Ann Archer", "ann@example.com", "Archer Trading")
-	first := b.sessionCookie()
+	b.SignUp("Ann Archer", "ann@example.com", "Archer Trading")
+	first := b.SessionCookie()
 
-	wrong := newBrowser(t, a).post("/signin", url.Values{"email": {"ann@example.com"}, "password": {"not it at all"}})
-	unknown := newBrowser(t, a).post("/signin", url.Values{"email": {"nobody@example.com"}, "password": {"not it at all"}})
+	wrong := newBrowser(t, a).Post("/signin", url.Values{"email": {"ann@example.com"}, "password": {"not it at all"}})
+	unknown := newBrowser(t, a).Post("/signin", url.Values{"email": {"nobody@example.com"}, "password": {"not it at all"}})
 	if wrong.Status != 401 || unknown.Status != 401 || wrong.Text(".alert-danger") != unknown.Text(".alert-danger") || wrong.Text(".alert-danger") == "" {
 		t.Fatalf("wrong password %d %q vs unknown email %d %q", wrong.Status, wrong.Text(".alert-danger"), unknown.Status, unknown.Text(".alert-danger"))
 	}
 	if webtest.Attr(wrong.Find("input#email"), "value") != "ann@example.com" {
 		t.Error("the email was not kept")
 	}
-	if p := newBrowser(t, a).post("/signin", url.Values{"email": {""}, "password": {""}}); p.Status != 422 || p.Text("#email-error") == "" || p.Text("#password-error") == "" {
+	if p := newBrowser(t, a).Post("/signin", url.Values{"email": {""}, "password": {""}}); p.Status != 422 || p.Text("#email-error") == "" || p.Text("#password-error") == "" {
 		t.Errorf("empty sign-in: %d", p.Status)
 	}
 	// Signed in already: the sign-in page goes on to the dashboard.
-	mustRedirect(t, b.get("/signin"), "/")
+	mustRedirect(t, b.Get("/signin"), "/")
 
 	// Each sign-in is a new session; the one it replaces ends.
-	b.signIn("ann@example.com")
-	second := b.sessionCookie()
+	b.SignIn("ann@example.com")
+	second := b.SessionCookie()
 	if second == first {
 		t.Fatal("signing in again kept the session token")
 	}
@@ -95,14 +95,14 @@ func TestSignInRefusalsLookAlikeAndSessionsRotate(t *testing.T) {
 		t.Error("the replaced session still works")
 	}
 	// Sign out ends it server-side and clears the cookie.
-	mustRedirect(t, b.post("/signout", nil), "/signin")
-	if b.sessionCookie() != "" {
+	mustRedirect(t, b.Post("/signout", nil), "/signin")
+	if b.SessionCookie() != "" {
 		t.Error("the session cookie is still set")
 	}
 	if _, err := a.Identity.AuthenticateWebSession(context.Background(), second); err == nil {
 		t.Error("the session still works after signing out")
 	}
-	if p := b.get("/signin"); !strings.Contains(p.Text("#toasts"), "You are signed out.") {
+	if p := b.Get("/signin"); !strings.Contains(p.Text("#toasts"), "You are signed out.") {
 		t.Error("no confirmation of the sign-out")
 	}
 }
@@ -110,7 +110,7 @@ func TestSignInRefusalsLookAlikeAndSessionsRotate(t *testing.T) {
 func TestSignInGoesOnlyToLocalPages(t *testing.T) {
 	t.Parallel()
 	a := startKite(t)
-	newBrowser(t, a).signUp("Ann Archer", "ann@example.com", "Archer Trading")
+	newBrowser(t, a).SignUp("Ann Archer", "ann@example.com", "Archer Trading")
 	for next, want := range map[string]string{
 		"/settings/members?x=1":      "/settings/members?x=1",
 		"https://evil.example/":      "/",
@@ -121,11 +121,11 @@ func TestSignInGoesOnlyToLocalPages(t *testing.T) {
 		"/invitations/accept?token=": "/invitations/accept?token=",
 	} {
 		b := newBrowser(t, a)
-		p := b.get("/signin?" + url.Values{"next": {next}}.Encode())
+		p := b.Get("/signin?" + url.Values{"next": {next}}.Encode())
 		if hidden := webtest.Attr(p.Find("input[name=next]"), "value"); strings.Contains(hidden, "evil") || strings.Contains(hidden, "javascript") {
 			t.Errorf("next %q was kept on the page as %q", next, hidden)
 		}
-		p = b.post("/signin", url.Values{"email": {"ann@example.com"}, "password": {testPassword}, "next": {next}})
+		p = b.Post("/signin", url.Values{"email": {"ann@example.com"}, "password": {testPassword}, "next": {next}})
 		mustRedirect(t, p, want)
 	}
 }
@@ -134,7 +134,7 @@ func TestSecondFactorStep(t *testing.T) {
 	t.Parallel()
 	a := startKite(t)
 	b := newBrowser(t, a)
-	b.signUp("Mia Mfa", "mia@example.com", "Mia's")
+	b.SignUp("Mia Mfa", "mia@example.com", "Mia's")
 	u, _ := a.Identity.UserByEmail(context.Background(), "mia@example.com")
 	setup, err := a.Identity.SetupTOTP(context.Background(), u.ID)
 	if err != nil {
@@ -146,11 +146,11 @@ func TestSecondFactorStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustRedirect(t, b.post("/signout", nil), "/signin")
+	mustRedirect(t, b.Post("/signout", nil), "/signin")
 
-	p := b.post("/signin", url.Values{"email": {"mia@example.com"}, "password": {testPassword}, "next": {"/account"}})
+	p := b.Post("/signin", url.Values{"email": {"mia@example.com"}, "password": {testPassword}, "next": {"/account"}})
 	mustRedirect(t, p, "/signin/code")
-	if b.sessionCookie() != "" {
+	if b.SessionCookie() != "" {
 		t.Fatal("the password step set a session cookie")
 	}
 	var pending *http.Cookie
@@ -165,64 +165,63 @@ func TestSecondFactorStep(t *testing.T) {
 	if strings.Contains(pending.Value, "mia") || strings.Contains(pending.Value, u.ID) {
 		t.Error("the pending sign-in cookie is readable")
 	}
-	p = b.get("/signin/code")
+	p = b.Get("/signin/code")
 	in := p.Find("input#code")
 	if in == nil || webtest.Attr(in, "autocomplete") != "one-time-code" || !webtest.HasAttr(in, "autofocus") || webtest.Attr(in, "inputmode") != "numeric" {
 		t.Fatal("the code field is not set up for one-time codes")
 	}
 	webtest.CheckPage(t, "code step", p.Body)
-	p = b.post("/signin/code", url.Values{"code": {"000000"}})
-	if p.Status != 401 || p.Text("#code-error") == "" || b.sessionCookie() != "" {
+	p = b.Post("/signin/code", url.Values{"code": {"000000"}})
+	if p.Status != 401 || p.Text("#code-error") == "" || b.SessionCookie() != "" {
 		t.Fatalf("wrong code: %d %q", p.Status, p.Text("#code-error"))
 	}
 	next, _ := totp.GenerateCode(setup.Secret, now.Add(identity.TOTPPeriod))
-	mustRedirect(t, b.post("/signin/code", url.Values{"code": {next}}), "/account")
-	if b.sessionCookie() == "" {
+	mustRedirect(t, b.Post("/signin/code", url.Values{"code": {next}}), "/account")
+	if b.SessionCookie() == "" {
 		t.Fatal("no session after the code")
 	}
 
 	// A forged or missing pending cookie goes back to the start.
 	other := newBrowser(t, a)
-	mustRedirect(t, other.get("/signin/code"), "/signin")
-	base, _ := url.Parse(other.base)
-	other.jar.SetCookies(base, []*http.Cookie{{Name: pending.Name, Value: "v1:AAAA" + pending.Value[7:], Path: "/"}})
-	mustRedirect(t, other.post("/signin/code", url.Values{"code": {next}}), "/signin")
-	if other.sessionCookie() != "" {
+	mustRedirect(t, other.Get("/signin/code"), "/signin")
+	other.SetCookie(&http.Cookie{Name: pending.Name, Value: "v1:AAAA" + pending.Value[7:], Path: "/"})
+	mustRedirect(t, other.Post("/signin/code", url.Values{"code": {next}}), "/signin")
+	if other.SessionCookie() != "" {
 		t.Fatal("a forged pending cookie signed in")
 	}
 	// A recovery code works in the second step too.
-	mustRedirect(t, other.post("/signin", url.Values{"email": {"mia@example.com"}, "password": {testPassword}}), "/signin/code")
-	mustRedirect(t, other.post("/signin/code", url.Values{"code": {codes[0]}}), "/")
+	mustRedirect(t, other.Post("/signin", url.Values{"email": {"mia@example.com"}, "password": {testPassword}}), "/signin/code")
+	mustRedirect(t, other.Post("/signin/code", url.Values{"code": {codes[0]}}), "/")
 }
 
 func TestForgotPasswordAnswersAlike(t *testing.T) {
 	t.Parallel()
 	a := startKite(t)
-	newBrowser(t, a).signUp("Rob Reset", "rob@example.com", "Rob's")
+	newBrowser(t, a).SignUp("Rob Reset", "rob@example.com", "Rob's")
 	b := newBrowser(t, a)
-	known := b.post("/forgot-password", url.Values{"email": {"rob@example.com"}})
-	unknown := b.post("/forgot-password", url.Values{"email": {"ghost@example.com"}})
+	known := b.Post("/forgot-password", url.Values{"email": {"rob@example.com"}})
+	unknown := b.Post("/forgot-password", url.Values{"email": {"ghost@example.com"}})
 	if known.Status != 200 || unknown.Status != 200 || known.Text("h1") != "Check your email" || unknown.Text("h1") != "Check your email" {
 		t.Fatalf("known %d %q, unknown %d %q", known.Status, known.Text("h1"), unknown.Status, unknown.Text("h1"))
 	}
 	if strings.Replace(known.Text("main"), "rob@example.com", "X", 1) != strings.Replace(unknown.Text("main"), "ghost@example.com", "X", 1) {
 		t.Error("the answers differ for a known and an unknown email")
 	}
-	if p := b.post("/forgot-password", url.Values{"email": {"not an email"}}); p.Status != 422 || p.Text("#email-error") == "" {
+	if p := b.Post("/forgot-password", url.Values{"email": {"not an email"}}); p.Status != 422 || p.Text("#email-error") == "" {
 		t.Errorf("malformed email: %d", p.Status)
 	}
-	p := b.get("/reset-password?token=made-up")
+	p := b.Get("/reset-password?token=made-up")
 	if p.Status != 400 || !strings.Contains(p.Text("main"), "This link has expired") || p.Find("input[name=password]") != nil {
 		t.Fatalf("made-up reset token: %d %s", p.Status, p.Text("main"))
 	}
-	if p := b.post("/reset-password", url.Values{"token": {"made-up"}, "password": {"a long new passphrase"}}); p.Status != 400 || !strings.Contains(p.Text("main"), "expired") {
+	if p := b.Post("/reset-password", url.Values{"token": {"made-up"}, "password": {"a long new passphrase"}}); p.Status != 400 || !strings.Contains(p.Text("main"), "expired") {
 		t.Errorf("posting a made-up token: %d", p.Status)
 	}
 }
 
 func TestTelegramWidgetOnlyWhenConfigured(t *testing.T) {
 	t.Parallel()
-	plain := newBrowser(t, startKite(t)).get("/signin")
+	plain := newBrowser(t, startKite(t)).Get("/signin")
 	if plain.Find("script[src^=https://telegram.org]") != nil || strings.Contains(plain.Header.Get("Content-Security-Policy"), "telegram") {
 		t.Error("the widget shows without Telegram configured")
 	}
@@ -233,7 +232,7 @@ func TestTelegramWidgetOnlyWhenConfigured(t *testing.T) {
 	const token = "123456:ABC-test-token"
 	a := startKite(t, func(c *config.Config) { c.TelegramLoginToken, c.TelegramLoginBot = token, "kite_test_bot" })
 	b := newBrowser(t, a)
-	p := b.get("/signin")
+	p := b.Get("/signin")
 	script := p.Find("script[src^=https://telegram.org/js/telegram-widget.js]")
 	if script == nil || webtest.Attr(script, "data-telegram-login") != "kite_test_bot" ||
 		webtest.Attr(script, "data-auth-url") != a.Config().PublicURL+"/auth/telegram/callback" {
@@ -244,7 +243,7 @@ func TestTelegramWidgetOnlyWhenConfigured(t *testing.T) {
 		!strings.Contains(csp, "default-src 'self'") {
 		t.Errorf("sign-in page CSP: %s", csp)
 	}
-	if other := b.get("/signup").Header.Get("Content-Security-Policy"); other != httpx.CSP {
+	if other := b.Get("/signup").Header.Get("Content-Security-Policy"); other != httpx.CSP {
 		t.Errorf("another page got the widened policy: %s", other)
 	}
 
@@ -252,19 +251,19 @@ func TestTelegramWidgetOnlyWhenConfigured(t *testing.T) {
 	login.Hash = identity.SignTelegramLogin(token, login)
 	q := url.Values{"id": {"42"}, "first_name": {"Tom"}, "username": {"tom"}, "auth_date": {strconv.FormatInt(login.AuthDate, 10)}, "hash": {login.Hash}}
 	forged := url.Values{"id": {"43"}, "first_name": {"Tom"}, "username": {"tom"}, "auth_date": {strconv.FormatInt(login.AuthDate, 10)}, "hash": {login.Hash}}
-	mustRedirect(t, b.get("/auth/telegram/callback?"+forged.Encode()), "/signin")
-	if b.sessionCookie() != "" {
+	mustRedirect(t, b.Get("/auth/telegram/callback?"+forged.Encode()), "/signin")
+	if b.SessionCookie() != "" {
 		t.Fatal("forged Telegram data signed in")
 	}
-	if p := b.get("/signin"); !strings.Contains(p.Text("#toasts"), "Telegram did not vouch") {
+	if p := b.Get("/signin"); !strings.Contains(p.Text("#toasts"), "Telegram did not vouch") {
 		t.Errorf("no explanation of the refusal: %q", p.Text("#toasts"))
 	}
-	mustRedirect(t, b.get("/auth/telegram/callback?"+q.Encode()), "/")
-	if b.sessionCookie() == "" {
+	mustRedirect(t, b.Get("/auth/telegram/callback?"+q.Encode()), "/")
+	if b.SessionCookie() == "" {
 		t.Fatal("Telegram sign-in set no session")
 	}
 	// A new Telegram user has no organization yet: they are asked to create one.
-	mustRedirect(t, b.get("/"), "/organizations/new")
+	mustRedirect(t, b.Get("/"), "/organizations/new")
 }
 
 func TestGoogleSignIn(t *testing.T) {
@@ -278,15 +277,15 @@ func TestGoogleSignIn(t *testing.T) {
 		c.GoogleClientID, c.GoogleClientSecret, c.GoogleIssuer = m.ClientID, m.ClientSecret, m.Issuer()
 	})
 	existing := newBrowser(t, a)
-	existing.signUp("Jane Doe", "jane.doe@example.com", "Jane's")
+	existing.SignUp("Jane Doe", "jane.doe@example.com", "Jane's")
 
 	b := newBrowser(t, a)
-	p := b.get("/signin?next=/account")
+	p := b.Get("/signin?next=/account")
 	link := p.Find("a[href^=/auth/google/start]")
 	if link == nil || !strings.Contains(webtest.Text(link), "Sign in with Google") {
 		t.Fatal("no Google button when Google is configured")
 	}
-	start := b.get(webtest.Attr(link, "href"))
+	start := b.Get(webtest.Attr(link, "href"))
 	if start.Status != http.StatusSeeOther || !strings.HasPrefix(start.Location, m.AuthorizationEndpoint()) {
 		t.Fatalf("start: %d %s", start.Status, start.Location)
 	}
@@ -295,30 +294,30 @@ func TestGoogleSignIn(t *testing.T) {
 	if state == "" || nonce == "" || authURL.Query().Get("redirect_uri") != a.Config().PublicURL+"/auth/google/callback" {
 		t.Fatalf("authorization request: %s", start.Location)
 	}
-	if b.cookie("__Host-kite_oauth") == "" && b.cookie("kite_oauth") == "" {
+	if b.Cookie("__Host-kite_oauth") == "" && b.Cookie("kite_oauth") == "" {
 		t.Fatal("no state cookie")
 	}
 
 	// The provider sends the browser back with a code; a wrong state is refused.
 	code := authorize(t, m, authURL.Query())
-	mustRedirect(t, b.get("/auth/google/callback?"+url.Values{"code": {code}, "state": {"forged"}}.Encode()), "/signin")
-	if b.sessionCookie() != "" {
+	mustRedirect(t, b.Get("/auth/google/callback?"+url.Values{"code": {code}, "state": {"forged"}}.Encode()), "/signin")
+	if b.SessionCookie() != "" {
 		t.Fatal("a forged state signed in")
 	}
-	start = b.get("/auth/google/start?next=/account")
+	start = b.Get("/auth/google/start?next=/account")
 	authURL, _ = url.Parse(start.Location)
 	code = authorize(t, m, authURL.Query())
-	mustRedirect(t, b.get("/auth/google/callback?"+url.Values{"code": {code}, "state": {authURL.Query().Get("state")}}.Encode()), "/account")
-	if b.sessionCookie() == "" {
+	mustRedirect(t, b.Get("/auth/google/callback?"+url.Values{"code": {code}, "state": {authURL.Query().Get("state")}}.Encode()), "/account")
+	if b.SessionCookie() == "" {
 		t.Fatal("Google sign-in set no session")
 	}
 	// mockoidc's user has a verified jane.doe@example.com: the account is linked, not duplicated.
-	p = b.get("/account")
+	p = b.Get("/account")
 	if webtest.Attr(p.Find("input#profile-email"), "value") != "jane.doe@example.com" {
 		t.Errorf("signed in as %q", webtest.Attr(p.Find("input#profile-email"), "value"))
 	}
 	// The state cookie is spent.
-	mustRedirect(t, b.get("/auth/google/callback?"+url.Values{"code": {code}, "state": {authURL.Query().Get("state")}}.Encode()), "/signin")
+	mustRedirect(t, b.Get("/auth/google/callback?"+url.Values{"code": {code}, "state": {authURL.Query().Get("state")}}.Encode()), "/signin")
 	_ = nonce
 }
 
