@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/kite-crm/kite/internal/config"
+	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/crypto"
@@ -45,6 +46,7 @@ type App struct {
 	Keys     *crypto.Keyring
 	Identity *identity.Service
 	Orgs     *org.Service
+	CRM      *crm.Service
 	// Mailbox holds sent mails when no SMTP server is configured.
 	Mailbox *mail.Mailbox
 	// API is the huma API under /api/v1 that capability packages register on.
@@ -275,6 +277,7 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Identity.Register(reg)
 	a.Orgs = org.NewService(a.DB, a.Identity, a.Events, a.log.With("component", "org"))
 	a.Orgs.OnMemberRemoved(a.revokeRealtime)
+	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
 	a.Events.Subscribe("realtime", "*", a.publishEvent)
 	return nil
 }

@@ -2,14 +2,15 @@ package app
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/kite-crm/kite/internal/org"
 )
 
-// isolationRoutes lists every organization-scoped route for the isolation
-// harness. Add new routes here, with a Setup that makes fresh records in
-// org A (as its owner) when the route changes or deletes them.
-func isolationRoutes() []isoRoute {
+// orgRoutes are the organization and member routes. Each capability lists
+// its routes in a function like this one, with a Setup that makes fresh
+// records in org A (as its owner) when the route changes or deletes them.
+func orgRoutes() []isoRoute {
 	none := func(f *isoFixture) (map[string]string, any) { return map[string]string{"org": f.A.ID}, nil }
 	return []isoRoute{
 		{Method: "GET", Path: "/organizations/{org}", Perm: org.OrgRead, OK: 200, Setup: none},
@@ -53,6 +54,11 @@ func isolationRoutes() []isoRoute {
 	}
 }
 
+// isolationRoutes is every organization-scoped route, by capability.
+func isolationRoutes() []isoRoute {
+	return slices.Concat(orgRoutes(), crmRoutes())
+}
+
 // freshMember adds a new viewer to org A and returns their user id.
 func (f *isoFixture) freshMember() string {
 	u := f.api.signUp(f.unique("member")+"@example.com", "")
@@ -65,4 +71,52 @@ func (f *isoFixture) freshInvitation() string {
 	r := f.owner().must(http.StatusCreated, "POST", "/organizations/"+f.A.ID+"/members",
 		map[string]any{"email": f.unique("guest") + "@example.com", "role": "member"})
 	return r.Str("invitation.id")
+}
+
+// crmRoutes are the CRM's organization-scoped routes.
+func crmRoutes() []isoRoute {
+	contact := func(f *isoFixture) string {
+		return f.owner().must(http.StatusCreated, "POST", "/contacts", map[string]any{"first_name": f.unique("Ann")}).Str("id")
+	}
+	company := func(f *isoFixture) string {
+		return f.owner().must(http.StatusCreated, "POST", "/companies", map[string]any{"name": f.unique("Acme")}).Str("id")
+	}
+	note := func(f *isoFixture) string {
+		return f.owner().must(http.StatusCreated, "POST", "/contacts/"+contact(f)+"/notes", map[string]any{"body": "hi"}).Str("id")
+	}
+	with := func(key string, make func(*isoFixture) string, body any) func(*isoFixture) (map[string]string, any) {
+		return func(f *isoFixture) (map[string]string, any) { return map[string]string{key: make(f)}, body }
+	}
+	none := func(*isoFixture) (map[string]string, any) { return nil, nil }
+	return []isoRoute{
+		{Method: "GET", Path: "/contacts", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "GET", Path: "/contacts/search?q=ann", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "POST", Path: "/contacts", Perm: org.CRMWrite, OK: 201, Setup: func(f *isoFixture) (map[string]string, any) {
+			return nil, map[string]any{"first_name": f.unique("New")}
+		}},
+		{Method: "GET", Path: "/contacts/{contact}", Perm: org.CRMRead, OK: 200, Setup: with("contact", contact, nil)},
+		{Method: "PATCH", Path: "/contacts/{contact}", Perm: org.CRMWrite, OK: 200, Setup: with("contact", contact, map[string]any{"title": "CEO"})},
+		{Method: "DELETE", Path: "/contacts/{contact}", Perm: org.CRMWrite, OK: 204, Setup: with("contact", contact, nil)},
+		{Method: "GET", Path: "/contacts/{contact}/notes", Perm: org.CRMRead, OK: 200, Setup: with("contact", contact, nil)},
+		{Method: "POST", Path: "/contacts/{contact}/notes", Perm: org.CRMWrite, OK: 201, Setup: with("contact", contact, map[string]any{"body": "Called"})},
+		{Method: "GET", Path: "/companies", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "POST", Path: "/companies", Perm: org.CRMWrite, OK: 201, Setup: func(f *isoFixture) (map[string]string, any) {
+			return nil, map[string]any{"name": f.unique("Co")}
+		}},
+		{Method: "GET", Path: "/companies/{company}", Perm: org.CRMRead, OK: 200, Setup: with("company", company, nil)},
+		{Method: "PATCH", Path: "/companies/{company}", Perm: org.CRMWrite, OK: 200, Setup: with("company", company, map[string]any{"industry": "Retail"})},
+		{Method: "DELETE", Path: "/companies/{company}", Perm: org.CRMWrite, OK: 204, Setup: with("company", company, nil)},
+		{Method: "GET", Path: "/companies/{company}/notes", Perm: org.CRMRead, OK: 200, Setup: with("company", company, nil)},
+		{Method: "POST", Path: "/companies/{company}/notes", Perm: org.CRMWrite, OK: 201, Setup: with("company", company, map[string]any{"body": "Met"})},
+		{Method: "PATCH", Path: "/notes/{note}", Perm: org.CRMWrite, OK: 200, Setup: with("note", note, map[string]any{"body": "Edited"})},
+		{Method: "DELETE", Path: "/notes/{note}", Perm: org.CRMWrite, OK: 204, Setup: with("note", note, nil)},
+		{Method: "GET", Path: "/tags", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "POST", Path: "/tags", Perm: org.CRMWrite, OK: 201, Setup: func(f *isoFixture) (map[string]string, any) {
+			return nil, map[string]any{"name": f.unique("vip")}
+		}},
+		{Method: "DELETE", Path: "/tags/{tag}", Perm: org.CRMWrite, OK: 204, Setup: func(f *isoFixture) (map[string]string, any) {
+			id := f.owner().must(http.StatusCreated, "POST", "/tags", map[string]any{"name": f.unique("old")}).Str("id")
+			return map[string]string{"tag": id}, nil
+		}},
+	}
 }

@@ -29,6 +29,8 @@ func NewAPI(mux *http.ServeMux, title, version string) huma.API {
 	cfg.SchemasPath = ""
 	// No `$schema` links in responses: clients get exactly the documented fields.
 	cfg.CreateHooks = nil
+	// An unknown filter is a mistake worth hearing about, not a silent no-op.
+	cfg.RejectUnknownQueryParameters = true
 	return humago.NewWithPrefix(mux, APIPrefix, cfg)
 }
 

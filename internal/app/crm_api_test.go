@@ -1,0 +1,209 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kite-crm/kite/internal/platform/dbtest"
+)
+
+func TestContactsCRUDValidationAndEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		acc := api.signUp("sales@example.com", "Sales")
+		c := api.as(acc.Access, acc.OrgID)
+
+		co := c.must(201, "POST", "/companies", map[string]any{"name": "Acme GmbH", "domain": "Acme.COM", "website": "acme.com"})
+		if co.Str("domain") != "acme.com" || co.Str("website") != "https://acme.com" {
+			t.Fatalf("company = %s", co.Raw)
+		}
+		ann := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Ann", "last_name": "Lee", "email": "Ann.Lee@Example.com",
+			"phone": "+1 (415) 555-2671", "telegram_username": "@ann_lee", "company_id": co.Str("id"), "owner_id": acc.UserID,
+			"tags": []string{"VIP", "lead", "vip"}})
+		if ann.Str("email") != "ann.lee@example.com" || ann.Str("phone") != "+14155552671" || ann.Str("telegram_username") != "ann_lee" {
+			t.Fatalf("normalized contact = %s", ann.Raw)
+		}
+		if tags := fmt.Sprint(ann.Body["tags"]); tags != "[lead VIP]" {
+			t.Fatalf("tags = %s", tags)
+		}
+		// Email is unique per org, whatever its case.
+		if r := c.do("POST", "/contacts", map[string]any{"first_name": "Dup", "email": "ANN.LEE@example.com"}); r.Status != 409 {
+			t.Fatalf("duplicate email: %d %s", r.Status, r.Raw)
+		}
+		// Another org may have the same email.
+		other := api.signUp("rival@example.com", "Rival")
+		api.as(other.Access, other.OrgID).must(201, "POST", "/contacts", map[string]any{"email": "ann.lee@example.com"})
+
+		for name, body := range map[string]map[string]any{
+			"body.email":             {"email": "not-an-email"},
+			"body.telegram_username": {"first_name": "X", "telegram_username": "a b"},
+			"body.company_id":        {"first_name": "X", "company_id": "01930000-0000-7000-8000-000000000000"},
+			"body.owner_id":          {"first_name": "X", "owner_id": other.UserID},
+			"body.custom_fields.x":   {"first_name": "X", "custom_fields": map[string]any{"x": 1}},
+			"body.first_name":        {"title": "Nameless"},
+		} {
+			r := c.do("POST", "/contacts", body)
+			if r.Status != 422 || !strings.Contains(r.Raw, name) {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+
+		id := ann.Str("id")
+		upd := c.must(200, "PATCH", "/contacts/"+id, map[string]any{"title": "CTO", "tags": []string{"VIP"}})
+		if upd.Str("title") != "CTO" || upd.Str("first_name") != "Ann" || fmt.Sprint(upd.Body["tags"]) != "[VIP]" {
+			t.Fatalf("patch = %s", upd.Raw)
+		}
+		// contact.updated carries each changed field, old -> new.
+		var payload string
+		a.DB.NewSelect().TableExpr("events").Column("payload").Where("type = ?", "contact.updated").Where("subject_id = ?", id).Scan(context.Background(), &payload)
+		var ev struct {
+			Changes map[string]struct{ Old, New any } `json:"changes"`
+		}
+		json.Unmarshal([]byte(payload), &ev)
+		if ev.Changes["title"].Old != "" || ev.Changes["title"].New != "CTO" || ev.Changes["tags"].New == nil {
+			t.Fatalf("contact.updated payload = %s", payload)
+		}
+		// Notes: add, list, edit, delete.
+		n := c.must(201, "POST", "/contacts/"+id+"/notes", map[string]any{"body": "Met at the fair: https://fair.example"})
+		c.must(200, "PATCH", "/notes/"+n.Str("id"), map[string]any{"body": "Met at the fair"})
+		if notes := c.must(200, "GET", "/contacts/"+id+"/notes", nil).Items(); len(notes) != 1 || notes[0]["body"] != "Met at the fair" {
+			t.Fatalf("notes = %v", notes)
+		}
+		if r := c.do("POST", "/contacts/"+id+"/notes", map[string]any{"body": "  "}); r.Status != 422 {
+			t.Fatalf("empty note: %d", r.Status)
+		}
+		c.must(204, "DELETE", "/notes/"+n.Str("id"), nil)
+		// Deleting the company unlinks its contacts.
+		c.must(204, "DELETE", "/companies/"+co.Str("id"), nil)
+		if got := c.must(200, "GET", "/contacts/"+id, nil); got.Str("company_id") != "" {
+			t.Fatalf("contact still linked to a deleted company: %s", got.Raw)
+		}
+		c.must(204, "DELETE", "/contacts/"+id, nil)
+		if r := c.do("DELETE", "/contacts/"+id, nil); r.Status != 404 {
+			t.Fatalf("deleting twice: %d", r.Status)
+		}
+		var types []string
+		a.DB.NewSelect().TableExpr("events").Column("type").Where("org_id = ?", acc.OrgID).Where("type LIKE 'contact.%' OR type LIKE 'company.%' OR type LIKE 'note.%'").OrderExpr("id").Scan(context.Background(), &types)
+		want := "company.created contact.created contact.updated note.created note.updated note.deleted company.deleted contact.deleted"
+		if strings.Join(types, " ") != want {
+			t.Fatalf("events = %v", types)
+		}
+	})
+}
+
+func TestContactListsFiltersAndPages(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		acc := api.signUp("lists@example.com", "Lists")
+		c := api.as(acc.Access, acc.OrgID)
+		co := c.must(201, "POST", "/companies", map[string]any{"name": "Zeta"}).Str("id")
+		for i := range 25 {
+			body := map[string]any{"first_name": fmt.Sprintf("P%02d", i), "last_name": fmt.Sprintf("L%02d", 24-i)}
+			if i%5 == 0 {
+				body["tags"] = []string{"five"}
+				body["company_id"] = co
+			}
+			c.must(201, "POST", "/contacts", body)
+		}
+		collect := func(query string) []string {
+			var names []string
+			cursor := ""
+			for range 20 {
+				q := query + "&limit=7"
+				if cursor != "" {
+					q += "&cursor=" + url.QueryEscape(cursor)
+				}
+				r := c.must(200, "GET", "/contacts?"+q, nil)
+				for _, it := range r.Items() {
+					names = append(names, it["first_name"].(string))
+				}
+				next, _ := r.Body["next_cursor"].(string)
+				if next == "" {
+					return names
+				}
+				cursor = next
+			}
+			t.Fatal("pagination never ended")
+			return nil
+		}
+		newest := collect("sort=-created_at")
+		if len(newest) != 25 || newest[0] != "P24" || newest[24] != "P00" {
+			t.Fatalf("newest first: %v", newest)
+		}
+		byName := collect("sort=name")
+		if len(byName) != 25 || byName[0] != "P24" || byName[24] != "P00" { // last names run backwards
+			t.Fatalf("by name: %v", byName)
+		}
+		if tagged := collect("tag=FIVE&sort=created_at"); strings.Join(tagged, ",") != "P00,P05,P10,P15,P20" {
+			t.Fatalf("by tag: %v", tagged)
+		}
+		if atCo := collect("company_id=" + co); len(atCo) != 5 {
+			t.Fatalf("by company: %v", atCo)
+		}
+		for _, bad := range []string{"sort=shoe_size", "color=red", "created_after=yesterday", "limit=1000"} {
+			r := c.do("GET", "/contacts?"+bad, nil)
+			field := strings.SplitN(bad, "=", 2)[0]
+			if r.Status != 422 || !strings.Contains(r.Raw, field) {
+				t.Errorf("%s: %d %s", bad, r.Status, r.Raw)
+			}
+		}
+		first := c.must(200, "GET", "/contacts?limit=2&sort=name", nil)
+		if r := c.do("GET", "/contacts?sort=-created_at&cursor="+url.QueryEscape(first.Body["next_cursor"].(string)), nil); r.Status != 422 {
+			t.Errorf("cursor of another sort: %d", r.Status)
+		}
+	})
+}
+
+func TestSearchFindsByPrefixWithoutDiacritics(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		acc := api.signUp("find@example.com", "Find")
+		c := api.as(acc.Access, acc.OrgID)
+		co := c.must(201, "POST", "/companies", map[string]any{"name": "Łódź Logistics"}).Str("id")
+		c.must(201, "POST", "/contacts", map[string]any{"first_name": "José", "last_name": "Müller", "company_id": co})
+		c.must(201, "POST", "/contacts", map[string]any{"first_name": "Joseph", "last_name": "Mueller", "email": "jm@example.com"})
+		c.must(201, "POST", "/contacts", map[string]any{"first_name": "Anna", "last_name": "Smith"})
+		other := api.signUp("elsewhere@example.com", "Else")
+		api.as(other.Access, other.OrgID).must(201, "POST", "/contacts", map[string]any{"first_name": "Jose", "last_name": "Muller"})
+
+		names := func(path string) string {
+			var out []string
+			for _, it := range c.must(200, "GET", path, nil).Items() {
+				out = append(out, it["first_name"].(string)+" "+it["last_name"].(string))
+			}
+			return strings.Join(out, ", ")
+		}
+		if got := names("/contacts/search?q=jose+mul"); got != "José Müller" {
+			t.Fatalf("jose mul = %q", got)
+		}
+		if got := names("/contacts/search?q=jos"); !strings.Contains(got, "José Müller") || !strings.Contains(got, "Joseph Mueller") || strings.Count(got, ",") != 1 {
+			t.Fatalf("jos = %q", got)
+		}
+		if got := names("/contacts/search?q=lodz"); got != "José Müller" {
+			t.Fatalf("company name search = %q", got)
+		}
+		if got := names("/contacts/search?q=jm%40example"); got != "Joseph Mueller" {
+			t.Fatalf("email search = %q", got)
+		}
+		if got := names("/contacts?q=ann"); got != "Anna Smith" {
+			t.Fatalf("list q = %q", got)
+		}
+		if got := names("/contacts/search?q=%22%29%28*%3A%26"); got != "" {
+			t.Fatalf("syntax characters = %q", got)
+		}
+		r := c.must(200, "GET", "/companies?q=logis", nil).Items()
+		if len(r) != 1 || r[0]["name"] != "Łódź Logistics" {
+			t.Fatalf("companies q = %v", r)
+		}
+	})
+}

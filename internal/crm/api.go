@@ -1,0 +1,231 @@
+package crm
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/httpx"
+)
+
+type idPath struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+type listQuery struct {
+	Q             string    `query:"q" maxLength:"200" doc:"Full text over name, email, phone, company; each word matches as a prefix"`
+	Tag           string    `query:"tag" maxLength:"50"`
+	OwnerID       string    `query:"owner_id" maxLength:"64"`
+	CreatedAfter  time.Time `query:"created_after" doc:"RFC 3339"`
+	CreatedBefore time.Time `query:"created_before" doc:"RFC 3339"`
+	UpdatedAfter  time.Time `query:"updated_after" doc:"RFC 3339"`
+	Sort          string    `query:"sort" maxLength:"30" doc:"created_at, updated_at or name; prefix - for descending (default -created_at)"`
+	Cursor        string    `query:"cursor" maxLength:"500"`
+	Limit         int       `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
+}
+
+// contactListQuery is listQuery plus the company filter (huma reads
+// parameters only from fields declared directly in the input struct).
+type contactListQuery struct {
+	Q             string    `query:"q" maxLength:"200" doc:"Full text over name, email, phone, company; each word matches as a prefix"`
+	Tag           string    `query:"tag" maxLength:"50"`
+	CompanyID     string    `query:"company_id" maxLength:"64"`
+	OwnerID       string    `query:"owner_id" maxLength:"64"`
+	CreatedAfter  time.Time `query:"created_after" doc:"RFC 3339"`
+	CreatedBefore time.Time `query:"created_before" doc:"RFC 3339"`
+	UpdatedAfter  time.Time `query:"updated_after" doc:"RFC 3339"`
+	Sort          string    `query:"sort" maxLength:"30" doc:"created_at, updated_at or name; prefix - for descending (default -created_at)"`
+	Cursor        string    `query:"cursor" maxLength:"500"`
+	Limit         int       `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func page[T any](items []T, next string) httpx.Page[T] {
+	p := httpx.Page[T]{Items: items}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}
+
+func actor(ctx context.Context) org.Actor {
+	a, _ := org.ActorFrom(ctx)
+	return a
+}
+
+// RegisterAPI adds the CRM routes of API.md ("CRM").
+func (s *Service) RegisterAPI(api huma.API, g *org.Guard) {
+	s.registerCompanies(api, g)
+	s.registerContacts(api, g)
+	s.registerNotes(api, g)
+	s.registerTags(api, g)
+}
+
+func (s *Service) registerContacts(api huma.API, g *org.Guard) {
+	tag := []string{"Contacts"}
+	huma.Register(api, huma.Operation{OperationID: "list-contacts", Method: http.MethodGet, Path: "/contacts",
+		Summary: "List contacts", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+		func(ctx context.Context, in *contactListQuery) (*struct{ Body httpx.Page[Contact] }, error) {
+			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{Q: in.Q, Tag: in.Tag, CompanyID: in.CompanyID,
+				OwnerID: in.OwnerID, CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore),
+				UpdatedAfter: optTime(in.UpdatedAfter), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
+			return &struct{ Body httpx.Page[Contact] }{page(list, next)}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "search-contacts", Method: http.MethodGet, Path: "/contacts/search",
+		Summary: "Ranked full-text search of contacts", Tags: tag, Middlewares: g.Need(org.CRMRead),
+		Description: "Returns the best `limit` matches, most relevant first; `next_cursor` is always null."},
+		func(ctx context.Context, in *struct {
+			Q     string `query:"q" maxLength:"200" required:"true"`
+			Limit int    `query:"limit" minimum:"0" maximum:"200"`
+		}) (*struct{ Body httpx.Page[Contact] }, error) {
+			list, err := s.SearchContacts(ctx, actor(ctx).OrgID, in.Q, in.Limit)
+			return &struct{ Body httpx.Page[Contact] }{page(list, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "create-contact", Method: http.MethodPost, Path: "/contacts",
+		Summary: "Create a contact", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
+		func(ctx context.Context, in *struct{ Body ContactInput }) (*struct{ Body Contact }, error) {
+			c, err := s.CreateContact(ctx, actor(ctx), in.Body)
+			return &struct{ Body Contact }{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-contact", Method: http.MethodGet, Path: "/contacts/{id}",
+		Summary: "A contact", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+		func(ctx context.Context, in *idPath) (*struct{ Body Contact }, error) {
+			c, err := s.Contact(ctx, actor(ctx).OrgID, in.ID)
+			return &struct{ Body Contact }{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "update-contact", Method: http.MethodPatch, Path: "/contacts/{id}",
+		Summary: "Change a contact", Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body ContactInput
+		}) (*struct{ Body Contact }, error) {
+			c, err := s.UpdateContact(ctx, actor(ctx), in.ID, in.Body)
+			return &struct{ Body Contact }{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-contact", Method: http.MethodDelete, Path: "/contacts/{id}",
+		Summary: "Delete a contact", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.DeleteContact(ctx, actor(ctx), in.ID)
+		})
+}
+
+func (s *Service) registerCompanies(api huma.API, g *org.Guard) {
+	tag := []string{"Companies"}
+	huma.Register(api, huma.Operation{OperationID: "list-companies", Method: http.MethodGet, Path: "/companies",
+		Summary: "List companies", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+		func(ctx context.Context, in *listQuery) (*struct{ Body httpx.Page[Company] }, error) {
+			list, next, err := s.ListCompanies(ctx, actor(ctx).OrgID, CompanyFilter{Q: in.Q, Tag: in.Tag, OwnerID: in.OwnerID,
+				CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter),
+				Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
+			return &struct{ Body httpx.Page[Company] }{page(list, next)}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "create-company", Method: http.MethodPost, Path: "/companies",
+		Summary: "Create a company", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
+		func(ctx context.Context, in *struct{ Body CompanyInput }) (*struct{ Body Company }, error) {
+			c, err := s.CreateCompany(ctx, actor(ctx), in.Body)
+			return &struct{ Body Company }{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-company", Method: http.MethodGet, Path: "/companies/{id}",
+		Summary: "A company", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+		func(ctx context.Context, in *idPath) (*struct{ Body Company }, error) {
+			c, err := s.Company(ctx, actor(ctx).OrgID, in.ID)
+			return &struct{ Body Company }{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "update-company", Method: http.MethodPatch, Path: "/companies/{id}",
+		Summary: "Change a company", Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body CompanyInput
+		}) (*struct{ Body Company }, error) {
+			c, err := s.UpdateCompany(ctx, actor(ctx), in.ID, in.Body)
+			return &struct{ Body Company }{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-company", Method: http.MethodDelete, Path: "/companies/{id}",
+		Summary: "Delete a company (its contacts stay, unlinked)", DefaultStatus: http.StatusNoContent, Tags: tag,
+		Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.DeleteCompany(ctx, actor(ctx), in.ID)
+		})
+}
+
+type noteBody struct {
+	Body string `json:"body" maxLength:"20000"`
+}
+
+func (s *Service) registerNotes(api huma.API, g *org.Guard) {
+	tag := []string{"Notes"}
+	for _, subject := range []string{SubjectContact, SubjectCompany} {
+		base := "/contacts/{id}/notes"
+		if subject == SubjectCompany {
+			base = "/companies/{id}/notes"
+		}
+		huma.Register(api, huma.Operation{OperationID: "list-" + subject + "-notes", Method: http.MethodGet, Path: base,
+			Summary: "Notes of a " + subject + ", newest first", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+			func(ctx context.Context, in *struct {
+				ID     string `path:"id" maxLength:"64"`
+				Cursor string `query:"cursor" maxLength:"200"`
+				Limit  int    `query:"limit" minimum:"0" maximum:"200"`
+			}) (*struct{ Body httpx.Page[Note] }, error) {
+				list, next, err := s.Notes(ctx, actor(ctx).OrgID, subject, in.ID, in.Cursor, in.Limit)
+				return &struct{ Body httpx.Page[Note] }{page(list, next)}, err
+			})
+		huma.Register(api, huma.Operation{OperationID: "add-" + subject + "-note", Method: http.MethodPost, Path: base,
+			Summary: "Add a note to a " + subject, DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+			func(ctx context.Context, in *struct {
+				ID   string `path:"id" maxLength:"64"`
+				Body noteBody
+			}) (*struct{ Body Note }, error) {
+				n, err := s.AddNote(ctx, actor(ctx), subject, in.ID, in.Body.Body)
+				return &struct{ Body Note }{n}, err
+			})
+	}
+	huma.Register(api, huma.Operation{OperationID: "update-note", Method: http.MethodPatch, Path: "/notes/{id}",
+		Summary: "Change a note", Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body noteBody
+		}) (*struct{ Body Note }, error) {
+			n, err := s.UpdateNote(ctx, actor(ctx), in.ID, in.Body.Body)
+			return &struct{ Body Note }{n}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-note", Method: http.MethodDelete, Path: "/notes/{id}",
+		Summary: "Delete a note", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.DeleteNote(ctx, actor(ctx), in.ID)
+		})
+}
+
+func (s *Service) registerTags(api huma.API, g *org.Guard) {
+	tag := []string{"Tags"}
+	huma.Register(api, huma.Operation{OperationID: "list-tags", Method: http.MethodGet, Path: "/tags",
+		Summary: "The organization's tags", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body httpx.Page[Tag] }, error) {
+			list, err := s.Tags(ctx, actor(ctx).OrgID)
+			return &struct{ Body httpx.Page[Tag] }{page(list, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "create-tag", Method: http.MethodPost, Path: "/tags",
+		Summary: "Create a tag", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
+		func(ctx context.Context, in *struct {
+			Body struct {
+				Name  string `json:"name" maxLength:"50"`
+				Color string `json:"color,omitempty" maxLength:"7" doc:"Hex color like #4f46e5"`
+			}
+		}) (*struct{ Body Tag }, error) {
+			t, err := s.CreateTag(ctx, actor(ctx), in.Body.Name, in.Body.Color)
+			return &struct{ Body Tag }{t}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-tag", Method: http.MethodDelete, Path: "/tags/{id}",
+		Summary: "Delete a tag everywhere", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.DeleteTag(ctx, actor(ctx), in.ID)
+		})
+}

@@ -1,0 +1,61 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/events"
+)
+
+// Service is the CRM: the only entry point other packages use.
+type Service struct {
+	db     *db.DB
+	events *events.Bus
+	orgs   *org.Service
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService builds the CRM service.
+func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: d, events: bus, orgs: orgs, log: log, now: time.Now}
+}
+
+// record writes a domain event in tx.
+func (s *Service) record(ctx context.Context, tx bun.Tx, a org.Actor, typ, subject string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = s.events.Record(ctx, tx, events.Event{OrgID: a.OrgID, Type: typ, SubjectID: subject, Actor: a.EventActor(), Payload: b})
+	return err
+}
+
+// checkOwner makes sure an owner is a member of the org.
+func (s *Service) checkOwner(ctx context.Context, orgID, ownerID string) error {
+	if ownerID == "" {
+		return nil
+	}
+	if !db.ValidID(ownerID) {
+		return invalidField("owner_id", "No member of this organization has this id.")
+	}
+	if _, err := s.orgs.RoleOf(ctx, orgID, ownerID); err != nil {
+		return invalidField("owner_id", "No member of this organization has this id.")
+	}
+	return nil
+}
+
+// change is one field's old and new value in an update event.
+type change struct {
+	Old any `json:"old"`
+	New any `json:"new"`
+}
