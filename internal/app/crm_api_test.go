@@ -207,3 +207,48 @@ func TestSearchFindsByPrefixWithoutDiacritics(t *testing.T) {
 		}
 	})
 }
+
+func TestDuplicatesAndMerge(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		acc := api.signUp("dedupe@example.com", "Dedupe")
+		c := api.as(acc.Access, acc.OrgID)
+		keep := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Ann", "phone": "+1 415 555 2671", "tags": []string{"a"}})
+		dup := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Annie", "last_name": "Lee", "email": "ann@example.com",
+			"phone": "(415) 555-2671", "telegram_username": "AnnLee", "tags": []string{"b"}})
+		c.must(201, "POST", "/contacts", map[string]any{"first_name": "Tg", "telegram_username": "annlee"})
+		c.must(201, "POST", "/contacts", map[string]any{"first_name": "Solo", "phone": "+49 30 1234567"})
+		c.must(201, "POST", "/contacts/"+dup.Str("id")+"/notes", map[string]any{"body": "from the duplicate"})
+
+		groups := c.must(200, "GET", "/contacts/duplicates", nil).Items()
+		reasons := map[string]int{}
+		for _, g := range groups {
+			reasons[g["reason"].(string)] = len(g["contacts"].([]any))
+		}
+		if len(groups) != 2 || reasons["phone"] != 2 || reasons["telegram_username"] != 2 {
+			t.Fatalf("duplicate groups = %v", groups)
+		}
+		if r := c.do("POST", "/contacts/"+keep.Str("id")+"/merge", map[string]any{"other_id": keep.Str("id")}); r.Status != 422 {
+			t.Fatalf("merge into itself: %d", r.Status)
+		}
+		if r := c.do("POST", "/contacts/"+keep.Str("id")+"/merge", map[string]any{"other_id": dup.Str("id"), "take": []string{"password"}}); r.Status != 422 {
+			t.Fatalf("unknown field to take: %d", r.Status)
+		}
+		merged := c.must(200, "POST", "/contacts/"+keep.Str("id")+"/merge", map[string]any{"other_id": dup.Str("id"), "take": []string{"first_name"}})
+		if merged.Str("first_name") != "Annie" || merged.Str("last_name") != "Lee" || merged.Str("email") != "ann@example.com" ||
+			fmt.Sprint(merged.Body["tags"]) != "[a b]" {
+			t.Fatalf("merged = %s", merged.Raw)
+		}
+		if r := c.do("GET", "/contacts/"+dup.Str("id"), nil); r.Status != 404 {
+			t.Fatalf("merged-away contact still there: %d", r.Status)
+		}
+		if notes := c.must(200, "GET", "/contacts/"+keep.Str("id")+"/notes", nil).Items(); len(notes) != 1 {
+			t.Fatalf("notes did not move: %v", notes)
+		}
+		if got := c.must(200, "GET", "/contacts/search?q=annie", nil).Items(); len(got) != 1 || got[0]["id"] != keep.Str("id") {
+			t.Fatalf("search after merge: %v", got)
+		}
+	})
+}

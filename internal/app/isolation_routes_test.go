@@ -97,6 +97,10 @@ func crmRoutes() []isoRoute {
 		{Method: "GET", Path: "/contacts/{contact}", Perm: org.CRMRead, OK: 200, Setup: with("contact", contact, nil)},
 		{Method: "PATCH", Path: "/contacts/{contact}", Perm: org.CRMWrite, OK: 200, Setup: with("contact", contact, map[string]any{"title": "CEO"})},
 		{Method: "DELETE", Path: "/contacts/{contact}", Perm: org.CRMWrite, OK: 204, Setup: with("contact", contact, nil)},
+		{Method: "GET", Path: "/contacts/duplicates", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "POST", Path: "/contacts/{contact}/merge", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
+			return map[string]string{"contact": contact(f)}, map[string]any{"other_id": contact(f)}
+		}},
 		{Method: "GET", Path: "/contacts/{contact}/notes", Perm: org.CRMRead, OK: 200, Setup: with("contact", contact, nil)},
 		{Method: "POST", Path: "/contacts/{contact}/notes", Perm: org.CRMWrite, OK: 201, Setup: with("contact", contact, map[string]any{"body": "Called"})},
 		{Method: "GET", Path: "/companies", Perm: org.CRMRead, OK: 200, Setup: none},

@@ -90,6 +90,23 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 			list, err := s.SearchContacts(ctx, actor(ctx).OrgID, in.Q, in.Limit)
 			return &struct{ Body httpx.Page[Contact] }{page(list, "")}, err
 		})
+	huma.Register(api, huma.Operation{OperationID: "list-duplicate-contacts", Method: http.MethodGet, Path: "/contacts/duplicates",
+		Summary: "Possible duplicate contacts", Tags: tag, Middlewares: g.Need(org.CRMRead),
+		Description: "Groups of contacts with the same phone (any format) or Telegram username (any case)."},
+		func(ctx context.Context, _ *struct{}) (*struct{ Body httpx.Page[DuplicateGroup] }, error) {
+			groups, err := s.Duplicates(ctx, actor(ctx).OrgID)
+			return &struct{ Body httpx.Page[DuplicateGroup] }{page(groups, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "merge-contacts", Method: http.MethodPost, Path: "/contacts/{id}/merge",
+		Summary: "Merge another contact into this one", Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite),
+		Description: "Moves the other contact's notes and tags here, takes the chosen fields (and any this contact lacks), then deletes the other."},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body MergeInput
+		}) (*struct{ Body Contact }, error) {
+			c, err := s.MergeContacts(ctx, actor(ctx), in.ID, in.Body)
+			return &struct{ Body Contact }{c}, err
+		})
 	huma.Register(api, huma.Operation{OperationID: "create-contact", Method: http.MethodPost, Path: "/contacts",
 		Summary: "Create a contact", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
 		func(ctx context.Context, in *struct{ Body ContactInput }) (*struct{ Body Contact }, error) {

@@ -69,25 +69,27 @@ func NormalizePhone(s string, defaultRegion string) (normalized string, ok bool)
 	return phonenumbers.Format(number, phonenumbers.E164), true
 }
 
-// PhoneKey reduces a phone number to its ASCII digits, keeping a leading "+",
-// so that the same number typed with different punctuation or spacing gives the
-// same key ("+1 (415) 555-2671" and "+1.415.555.2671" both give "+14155552671").
-// Apply it to NormalizePhone's output so that national and international forms
-// of a number also match. Text without digits gives "".
+// PhoneKey reduces a phone number to its national significant number, so
+// that one number typed with or without its country code, trunk prefix,
+// punctuation or spacing gives one key: "+1 (415) 555-2671",
+// "(415) 555-2671" and "415.555.2671" all give "4155552671"; "+49 30
+// 1234567" and "030/123 45-67" give "301234567". Numbers with a "+" are
+// parsed for their country code; others keep their digits without leading
+// zeros. Text without digits gives "". Duplicate detection compares keys.
 func PhoneKey(s string) string {
-	key := make([]byte, 0, len(s))
-	if strings.HasPrefix(strings.TrimSpace(s), "+") {
-		key = append(key, '+')
-	}
-	digits := 0
-	for i := 0; i < len(s); i++ {
-		if '0' <= s[i] && s[i] <= '9' {
-			key = append(key, s[i])
-			digits++
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "+") {
+		if number, err := phonenumbers.Parse(s, ""); err == nil {
+			if nsn := phonenumbers.GetNationalSignificantNumber(number); nsn != "" {
+				return nsn
+			}
 		}
 	}
-	if digits == 0 {
-		return ""
+	key := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' && (len(key) > 0 || s[i] != '0') {
+			key = append(key, s[i])
+		}
 	}
 	return string(key)
 }
