@@ -252,3 +252,33 @@ func TestDuplicatesAndMerge(t *testing.T) {
 		}
 	})
 }
+
+func TestActivityTimeline(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, testConfig(t, dbtest.New(t, "sqlite", true)))
+	api := newClient(t, a)
+	acc := api.signUp("timeline@example.com", "Timeline")
+	c := api.as(acc.Access, acc.OrgID)
+	id := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Tim"}).Str("id")
+	c.must(200, "PATCH", "/contacts/"+id, map[string]any{"title": "Buyer"})
+	c.must(201, "POST", "/contacts/"+id+"/notes", map[string]any{"body": "Wants a demo"})
+	other := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Other"}).Str("id")
+	c.must(200, "PATCH", "/contacts/"+other, map[string]any{"title": "x"})
+
+	first := c.must(200, "GET", "/contacts/"+id+"/activity?limit=2", nil)
+	items := first.Items()
+	if len(items) != 2 || items[0]["type"] != "note.created" || items[1]["type"] != "contact.updated" {
+		t.Fatalf("timeline page 1 = %v", items)
+	}
+	changes := items[1]["payload"].(map[string]any)["changes"].(map[string]any)["title"].(map[string]any)
+	if changes["old"] != "" || changes["new"] != "Buyer" {
+		t.Fatalf("title change = %v", changes)
+	}
+	rest := c.must(200, "GET", "/contacts/"+id+"/activity?cursor="+url.QueryEscape(first.Body["next_cursor"].(string)), nil).Items()
+	if len(rest) != 1 || rest[0]["type"] != "contact.created" {
+		t.Fatalf("timeline page 2 = %v", rest)
+	}
+	if r := c.do("GET", "/contacts/01930000-0000-7000-8000-000000000000/activity", nil); r.Status != 404 {
+		t.Fatalf("unknown contact: %d", r.Status)
+	}
+}

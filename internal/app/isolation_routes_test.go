@@ -101,6 +101,8 @@ func crmRoutes() []isoRoute {
 		{Method: "POST", Path: "/contacts/{contact}/merge", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
 			return map[string]string{"contact": contact(f)}, map[string]any{"other_id": contact(f)}
 		}},
+		{Method: "GET", Path: "/contacts/{contact}/activity", Perm: org.CRMRead, OK: 200, Setup: with("contact", contact, nil)},
+		{Method: "GET", Path: "/companies/{company}/activity", Perm: org.CRMRead, OK: 200, Setup: with("company", company, nil)},
 		{Method: "GET", Path: "/contacts/{contact}/notes", Perm: org.CRMRead, OK: 200, Setup: with("contact", contact, nil)},
 		{Method: "POST", Path: "/contacts/{contact}/notes", Perm: org.CRMWrite, OK: 201, Setup: with("contact", contact, map[string]any{"body": "Called"})},
 		{Method: "GET", Path: "/companies", Perm: org.CRMRead, OK: 200, Setup: none},

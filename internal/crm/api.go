@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
@@ -203,6 +204,23 @@ func (s *Service) registerNotes(api huma.API, g *org.Guard) {
 			}) (*struct{ Body Note }, error) {
 				n, err := s.AddNote(ctx, actor(ctx), subject, in.ID, in.Body.Body)
 				return &struct{ Body Note }{n}, err
+			})
+	}
+	for _, subject := range []string{SubjectContact, SubjectCompany} {
+		path := "/contacts/{id}/activity"
+		if subject == SubjectCompany {
+			path = "/companies/{id}/activity"
+		}
+		huma.Register(api, huma.Operation{OperationID: "list-" + subject + "-activity", Method: http.MethodGet, Path: path,
+			Summary: "Activity timeline of a " + subject, Tags: tag, Middlewares: g.Need(org.CRMRead),
+			Description: "Events about the record, newest first: created, changed fields (old and new values), notes, merges."},
+			func(ctx context.Context, in *struct {
+				ID     string `path:"id" maxLength:"64"`
+				Cursor string `query:"cursor" maxLength:"200"`
+				Limit  int    `query:"limit" minimum:"0" maximum:"200"`
+			}) (*struct{ Body httpx.Page[events.Event] }, error) {
+				list, next, err := s.Activity(ctx, actor(ctx).OrgID, subject, in.ID, in.Cursor, in.Limit)
+				return &struct{ Body httpx.Page[events.Event] }{page(list, next)}, err
 			})
 	}
 	huma.Register(api, huma.Operation{OperationID: "update-note", Method: http.MethodPatch, Path: "/notes/{id}",

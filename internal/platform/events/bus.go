@@ -141,6 +141,26 @@ func (b *Bus) Since(ctx context.Context, orgID, afterID string, limit int) ([]Ev
 	return out, nil
 }
 
+// About returns up to limit events of an org about one record, newest
+// first, older than the event beforeID (all when empty): a record's
+// activity timeline. It reads the (org_id, subject_id, id) index.
+func (b *Bus) About(ctx context.Context, orgID, subjectID, beforeID string, limit int) ([]Event, error) {
+	var rows []row
+	q := b.db.Read.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("subject_id = ?", subjectID).
+		OrderExpr("id DESC").Limit(int64(limit))
+	if beforeID != "" {
+		q.Where("id < ?", beforeID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.event()
+	}
+	return out, nil
+}
+
 type dispatchArgs struct {
 	EventID string `json:"event_id"`
 }
