@@ -282,3 +282,74 @@ func TestActivityTimeline(t *testing.T) {
 		t.Fatalf("unknown contact: %d", r.Status)
 	}
 }
+
+func TestCustomFields(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		acc := api.signUp("fields@example.com", "Fields")
+		c := api.as(acc.Access, acc.OrgID)
+		seg := c.must(201, "POST", "/custom-fields", map[string]any{"object": "contact", "label": "Segment", "type": "select", "options": []string{"SMB", "Enterprise"}})
+		if seg.Str("key") != "segment" {
+			t.Fatalf("key = %s", seg.Raw)
+		}
+		c.must(201, "POST", "/custom-fields", map[string]any{"object": "contact", "label": "Seats", "type": "number"})
+		c.must(201, "POST", "/custom-fields", map[string]any{"object": "contact", "label": "Churn risk", "type": "checkbox"})
+		c.must(201, "POST", "/custom-fields", map[string]any{"object": "company", "label": "Founded", "type": "date"})
+		if r := c.do("POST", "/custom-fields", map[string]any{"object": "contact", "label": "Segment", "type": "text"}); r.Status != 409 {
+			t.Fatalf("duplicate key: %d %s", r.Status, r.Raw)
+		}
+		if r := c.do("POST", "/custom-fields", map[string]any{"object": "contact", "label": "Tier", "type": "select"}); r.Status != 422 {
+			t.Fatalf("select without options: %d", r.Status)
+		}
+
+		big := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Big", "custom_fields": map[string]any{"segment": "Enterprise", "seats": 250, "churn_risk": false}})
+		c.must(201, "POST", "/contacts", map[string]any{"first_name": "Small", "custom_fields": map[string]any{"segment": "SMB", "seats": 3, "churn_risk": true}})
+		if big.Body["custom_fields"].(map[string]any)["seats"] != float64(250) {
+			t.Fatalf("custom values = %s", big.Raw)
+		}
+		for name, cf := range map[string]map[string]any{
+			"custom_fields.segment":    {"segment": "Huge"},
+			"custom_fields.seats":      {"seats": "many"},
+			"custom_fields.churn_risk": {"churn_risk": "yes"},
+			"custom_fields.unknown":    {"unknown": 1},
+		} {
+			r := c.do("POST", "/contacts", map[string]any{"first_name": "X", "custom_fields": cf})
+			if r.Status != 422 || !strings.Contains(r.Raw, name) {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		names := func(query string) string {
+			var out []string
+			for _, it := range c.must(200, "GET", "/contacts?"+query, nil).Items() {
+				out = append(out, it["first_name"].(string))
+			}
+			return strings.Join(out, ",")
+		}
+		if got := names("cf=segment:Enterprise"); got != "Big" {
+			t.Fatalf("cf segment = %q", got)
+		}
+		if got := names("cf=seats:3&cf=churn_risk:true"); got != "Small" {
+			t.Fatalf("cf seats+churn = %q", got)
+		}
+		if r := c.do("GET", "/contacts?cf=nope:1", nil); r.Status != 422 || !strings.Contains(r.Raw, "query.cf") {
+			t.Fatalf("unknown cf: %d %s", r.Status, r.Raw)
+		}
+		// Clearing a value with null, and the change in the event.
+		upd := c.must(200, "PATCH", "/contacts/"+big.Str("id"), map[string]any{"custom_fields": map[string]any{"seats": nil, "segment": "SMB"}})
+		if cf := upd.Body["custom_fields"].(map[string]any); cf["seats"] != nil || cf["segment"] != "SMB" {
+			t.Fatalf("after patch = %v", cf)
+		}
+		// Rename keeps the key; removal drops the field from filters.
+		c.must(200, "PATCH", "/custom-fields/"+seg.Str("id"), map[string]any{"label": "Market segment"})
+		c.must(204, "DELETE", "/custom-fields/"+seg.Str("id"), nil)
+		if r := c.do("GET", "/contacts?cf=segment:SMB", nil); r.Status != 422 {
+			t.Fatalf("filter on a removed field: %d", r.Status)
+		}
+		co := c.must(201, "POST", "/companies", map[string]any{"name": "Old Co", "custom_fields": map[string]any{"founded": "1999-05-01"}})
+		if co.Body["custom_fields"].(map[string]any)["founded"] != "1999-05-01" {
+			t.Fatalf("company custom = %s", co.Raw)
+		}
+	})
+}

@@ -84,6 +84,9 @@ func crmRoutes() []isoRoute {
 	note := func(f *isoFixture) string {
 		return f.owner().must(http.StatusCreated, "POST", "/contacts/"+contact(f)+"/notes", map[string]any{"body": "hi"}).Str("id")
 	}
+	field := func(f *isoFixture) string {
+		return f.owner().must(http.StatusCreated, "POST", "/custom-fields", map[string]any{"object": "company", "label": f.unique("F"), "type": "number"}).Str("id")
+	}
 	with := func(key string, make func(*isoFixture) string, body any) func(*isoFixture) (map[string]string, any) {
 		return func(f *isoFixture) (map[string]string, any) { return map[string]string{key: make(f)}, body }
 	}
@@ -116,6 +119,12 @@ func crmRoutes() []isoRoute {
 		{Method: "POST", Path: "/companies/{company}/notes", Perm: org.CRMWrite, OK: 201, Setup: with("company", company, map[string]any{"body": "Met"})},
 		{Method: "PATCH", Path: "/notes/{note}", Perm: org.CRMWrite, OK: 200, Setup: with("note", note, map[string]any{"body": "Edited"})},
 		{Method: "DELETE", Path: "/notes/{note}", Perm: org.CRMWrite, OK: 204, Setup: with("note", note, nil)},
+		{Method: "GET", Path: "/custom-fields", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "POST", Path: "/custom-fields", Perm: org.OrgWrite, OK: 201, Setup: func(f *isoFixture) (map[string]string, any) {
+			return nil, map[string]any{"object": "contact", "label": f.unique("Field"), "type": "text"}
+		}},
+		{Method: "PATCH", Path: "/custom-fields/{field}", Perm: org.OrgWrite, OK: 200, Setup: with("field", field, map[string]any{"label": "Renamed"})},
+		{Method: "DELETE", Path: "/custom-fields/{field}", Perm: org.OrgWrite, OK: 204, Setup: with("field", field, nil)},
 		{Method: "GET", Path: "/tags", Perm: org.CRMRead, OK: 200, Setup: none},
 		{Method: "POST", Path: "/tags", Perm: org.CRMWrite, OK: 201, Setup: func(f *isoFixture) (map[string]string, any) {
 			return nil, map[string]any{"name": f.unique("vip")}

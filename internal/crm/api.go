@@ -19,6 +19,7 @@ type idPath struct {
 type listQuery struct {
 	Q             string    `query:"q" maxLength:"200" doc:"Full text over name, email, phone, company; each word matches as a prefix"`
 	Tag           string    `query:"tag" maxLength:"50"`
+	Custom        []string  `query:"cf" maxItems:"10" doc:"Custom field filter key:value, repeatable"`
 	OwnerID       string    `query:"owner_id" maxLength:"64"`
 	CreatedAfter  time.Time `query:"created_after" doc:"RFC 3339"`
 	CreatedBefore time.Time `query:"created_before" doc:"RFC 3339"`
@@ -33,6 +34,7 @@ type listQuery struct {
 type contactListQuery struct {
 	Q             string    `query:"q" maxLength:"200" doc:"Full text over name, email, phone, company; each word matches as a prefix"`
 	Tag           string    `query:"tag" maxLength:"50"`
+	Custom        []string  `query:"cf" maxItems:"10" doc:"Custom field filter key:value, repeatable"`
 	CompanyID     string    `query:"company_id" maxLength:"64"`
 	OwnerID       string    `query:"owner_id" maxLength:"64"`
 	CreatedAfter  time.Time `query:"created_after" doc:"RFC 3339"`
@@ -69,6 +71,39 @@ func (s *Service) RegisterAPI(api huma.API, g *org.Guard) {
 	s.registerContacts(api, g)
 	s.registerNotes(api, g)
 	s.registerTags(api, g)
+	s.registerCustomFields(api, g)
+}
+
+func (s *Service) registerCustomFields(api huma.API, g *org.Guard) {
+	tag := []string{"Custom fields"}
+	huma.Register(api, huma.Operation{OperationID: "list-custom-fields", Method: http.MethodGet, Path: "/custom-fields",
+		Summary: "Custom fields of contacts and companies", Tags: tag, Middlewares: g.Need(org.CRMRead)},
+		func(ctx context.Context, in *struct {
+			Object string `query:"object" enum:"contact,company,"`
+		}) (*struct{ Body httpx.Page[CustomField] }, error) {
+			list, err := s.CustomFields(ctx, actor(ctx).OrgID, in.Object)
+			return &struct{ Body httpx.Page[CustomField] }{page(list, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "create-custom-field", Method: http.MethodPost, Path: "/custom-fields",
+		Summary: "Define a custom field (admin)", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.OrgWrite)},
+		func(ctx context.Context, in *struct{ Body CustomFieldInput }) (*struct{ Body CustomField }, error) {
+			f, err := s.CreateCustomField(ctx, actor(ctx), in.Body)
+			return &struct{ Body CustomField }{f}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "update-custom-field", Method: http.MethodPatch, Path: "/custom-fields/{id}",
+		Summary: "Rename a custom field or change its options (admin)", Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite)},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body CustomFieldInput
+		}) (*struct{ Body CustomField }, error) {
+			f, err := s.UpdateCustomField(ctx, actor(ctx), in.ID, in.Body)
+			return &struct{ Body CustomField }{f}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "delete-custom-field", Method: http.MethodDelete, Path: "/custom-fields/{id}",
+		Summary: "Remove a custom field (admin)", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.DeleteCustomField(ctx, actor(ctx), in.ID)
+		})
 }
 
 func (s *Service) registerContacts(api huma.API, g *org.Guard) {
@@ -76,7 +111,7 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "list-contacts", Method: http.MethodGet, Path: "/contacts",
 		Summary: "List contacts", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, in *contactListQuery) (*struct{ Body httpx.Page[Contact] }, error) {
-			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{Q: in.Q, Tag: in.Tag, CompanyID: in.CompanyID,
+			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{Q: in.Q, Tag: in.Tag, Custom: in.Custom, CompanyID: in.CompanyID,
 				OwnerID: in.OwnerID, CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore),
 				UpdatedAfter: optTime(in.UpdatedAfter), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
 			return &struct{ Body httpx.Page[Contact] }{page(list, next)}, err
@@ -141,7 +176,7 @@ func (s *Service) registerCompanies(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "list-companies", Method: http.MethodGet, Path: "/companies",
 		Summary: "List companies", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, in *listQuery) (*struct{ Body httpx.Page[Company] }, error) {
-			list, next, err := s.ListCompanies(ctx, actor(ctx).OrgID, CompanyFilter{Q: in.Q, Tag: in.Tag, OwnerID: in.OwnerID,
+			list, next, err := s.ListCompanies(ctx, actor(ctx).OrgID, CompanyFilter{Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID,
 				CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter),
 				Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
 			return &struct{ Body httpx.Page[Company] }{page(list, next)}, err

@@ -2,6 +2,8 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,9 +69,6 @@ func (in CompanyInput) apply(c *Company) (map[string]change, error) {
 			*f.dst = v
 		}
 	}
-	for key := range in.CustomFields {
-		return nil, invalidField("custom_fields."+key, "There is no custom field "+key+" for companies in this organization.")
-	}
 	if c.Name == "" {
 		return nil, invalidField("name", "Give the company a name.")
 	}
@@ -121,10 +120,13 @@ func (s *Service) CreateCompany(ctx context.Context, a org.Actor, in CompanyInpu
 	}
 	c.SearchText = companySearchText(c)
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if c.CustomFieldsText, _, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectCompany, "{}", in.CustomFields); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(&c).Exec(ctx); err != nil {
 			return err
 		}
-		var err error
 		if in.Tags != nil {
 			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, *in.Tags); err != nil {
 				return err
@@ -170,6 +172,11 @@ func (s *Service) UpdateCompany(ctx context.Context, a org.Actor, id string, in 
 		if err := s.checkOwner(ctx, a.OrgID, c.OwnerID); err != nil {
 			return err
 		}
+		var custom map[string]change
+		if c.CustomFieldsText, custom, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectCompany, c.CustomFieldsText, in.CustomFields); err != nil {
+			return err
+		}
+		maps.Copy(changed, custom)
 		if in.Tags != nil {
 			old := s.tagsOf(ctx, tx, SubjectCompany, c.ID)
 			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, *in.Tags); err != nil {
@@ -187,7 +194,7 @@ func (s *Service) UpdateCompany(ctx context.Context, a org.Actor, id string, in 
 		}
 		c.UpdatedAt = s.now().UTC()
 		c.SearchText = companySearchText(c)
-		if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at", "custom_fields").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
 			return err
 		}
 		if _, renamed := changed["name"]; renamed {
@@ -249,6 +256,7 @@ type CompanyFilter struct {
 	Q             string
 	Tag           string
 	OwnerID       string
+	Custom        []string // "key:value" custom field filters
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
 	UpdatedAfter  *time.Time
@@ -285,6 +293,9 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
 		companySearch.match(s.db.Kind, q, tokens)
 	}
+	if err := s.customFilter(ctx, q, orgID, SubjectCompany, "company", f.Custom); err != nil {
+		return nil, "", err
+	}
 	if err := order.apply(q, "company", f.Cursor); err != nil {
 		return nil, "", err
 	}
@@ -315,6 +326,9 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 
 func decodeCompany(c Company) Company {
 	c.CustomFields = map[string]any{}
+	if c.CustomFieldsText != "" {
+		json.Unmarshal([]byte(c.CustomFieldsText), &c.CustomFields)
+	}
 	if c.Tags == nil {
 		c.Tags = []string{}
 	}

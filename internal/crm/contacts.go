@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -100,11 +101,6 @@ func (in ContactInput) apply(c *Contact) (map[string]change, error) {
 			return nil, err
 		}
 	}
-	if len(in.CustomFields) > 0 {
-		for key := range in.CustomFields {
-			return nil, invalidField("custom_fields."+key, "There is no custom field "+key+" for contacts in this organization.")
-		}
-	}
 	if c.FirstName == "" && c.LastName == "" && c.Email == "" {
 		return nil, invalidField("first_name", "Give the contact a name or an email address.")
 	}
@@ -134,6 +130,9 @@ func (s *Service) CreateContact(ctx context.Context, a org.Actor, in ContactInpu
 			return err
 		}
 		c.SearchText = contactSearchText(c, companyName)
+		if c.CustomFieldsText, _, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectContact, "{}", in.CustomFields); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(&c).Exec(ctx); err != nil {
 			return emailConflict(err)
 		}
@@ -147,11 +146,7 @@ func (s *Service) CreateContact(ctx context.Context, a org.Actor, in ContactInpu
 	if err != nil {
 		return Contact{}, err
 	}
-	c.CustomFields = map[string]any{}
-	if c.Tags == nil {
-		c.Tags = []string{}
-	}
-	return c, nil
+	return decodeContact(c), nil
 }
 
 // checkContactLinks checks the company and owner belong to the org and
@@ -219,6 +214,11 @@ func (s *Service) UpdateContact(ctx context.Context, a org.Actor, id string, in 
 		if err != nil {
 			return err
 		}
+		var custom map[string]change
+		if c.CustomFieldsText, custom, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectContact, c.CustomFieldsText, in.CustomFields); err != nil {
+			return err
+		}
+		maps.Copy(changed, custom)
 		if in.Tags != nil {
 			old := s.tagsOf(ctx, tx, SubjectContact, c.ID)
 			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, *in.Tags); err != nil {
@@ -236,7 +236,7 @@ func (s *Service) UpdateContact(ctx context.Context, a org.Actor, id string, in 
 		}
 		c.UpdatedAt = s.now().UTC()
 		c.SearchText = contactSearchText(c, companyName)
-		if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at", "custom_fields").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
 			return emailConflict(err)
 		}
 		out = c

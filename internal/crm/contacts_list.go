@@ -15,6 +15,7 @@ type ContactFilter struct {
 	Tag           string
 	CompanyID     string
 	OwnerID       string
+	Custom        []string // "key:value" custom field filters
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
 	UpdatedAfter  *time.Time
@@ -55,6 +56,9 @@ func (s *Service) ListContacts(ctx context.Context, orgID string, f ContactFilte
 	}
 	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
 		contactSearch.match(s.db.Kind, q, tokens)
+	}
+	if err := s.customFilter(ctx, q, orgID, SubjectContact, "contact", f.Custom); err != nil {
+		return nil, "", err
 	}
 	if err := order.apply(q, "contact", f.Cursor); err != nil {
 		return nil, "", err
