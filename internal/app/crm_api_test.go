@@ -353,3 +353,43 @@ func TestCustomFields(t *testing.T) {
 		}
 	})
 }
+
+func TestBulkContactActions(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		acc := api.signUp("bulk@example.com", "Bulk")
+		c := api.as(acc.Access, acc.OrgID)
+		var ids []string
+		for i := range 4 {
+			ids = append(ids, c.must(201, "POST", "/contacts", map[string]any{"first_name": fmt.Sprint("B", i), "tags": []string{"old"}}).Str("id"))
+		}
+		stranger := api.signUp("bulkstranger@example.com", "Other")
+		theirs := api.as(stranger.Access, stranger.OrgID).must(201, "POST", "/contacts", map[string]any{"first_name": "Theirs"}).Str("id")
+
+		r := c.must(200, "POST", "/contacts/bulk", map[string]any{"ids": append(ids[:3:3], theirs, "junk"), "action": "tag", "tags": []string{"Hot"}})
+		if r.Body["affected"] != float64(3) {
+			t.Fatalf("tag affected = %v", r.Body)
+		}
+		if got := c.must(200, "GET", "/contacts?tag=hot", nil).Items(); len(got) != 3 {
+			t.Fatalf("tagged = %d", len(got))
+		}
+		c.must(200, "POST", "/contacts/bulk", map[string]any{"ids": ids, "action": "untag", "tags": []string{"OLD"}})
+		if got := c.must(200, "GET", "/contacts?tag=old", nil).Items(); len(got) != 0 {
+			t.Fatalf("untag left %d", len(got))
+		}
+		c.must(200, "POST", "/contacts/bulk", map[string]any{"ids": ids[:2], "action": "set_owner", "owner_id": acc.UserID})
+		if got := c.must(200, "GET", "/contacts?owner_id="+acc.UserID, nil).Items(); len(got) != 2 {
+			t.Fatalf("owned = %d", len(got))
+		}
+		if r := c.do("POST", "/contacts/bulk", map[string]any{"ids": ids, "action": "set_owner", "owner_id": stranger.UserID}); r.Status != 422 {
+			t.Fatalf("owner from another org: %d", r.Status)
+		}
+		c.must(200, "POST", "/contacts/bulk", map[string]any{"ids": append(ids, theirs), "action": "delete"})
+		if got := c.must(200, "GET", "/contacts", nil).Items(); len(got) != 0 {
+			t.Fatalf("left after bulk delete: %d", len(got))
+		}
+		api.as(stranger.Access, stranger.OrgID).must(200, "GET", "/contacts/"+theirs, nil)
+	})
+}

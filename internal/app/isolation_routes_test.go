@@ -101,6 +101,9 @@ func crmRoutes() []isoRoute {
 		{Method: "PATCH", Path: "/contacts/{contact}", Perm: org.CRMWrite, OK: 200, Setup: with("contact", contact, map[string]any{"title": "CEO"})},
 		{Method: "DELETE", Path: "/contacts/{contact}", Perm: org.CRMWrite, OK: 204, Setup: with("contact", contact, nil)},
 		{Method: "GET", Path: "/contacts/duplicates", Perm: org.CRMRead, OK: 200, Setup: none},
+		{Method: "POST", Path: "/contacts/bulk", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
+			return nil, map[string]any{"ids": []string{contact(f)}, "action": "tag", "tags": []string{"bulk"}}
+		}},
 		{Method: "POST", Path: "/contacts/{contact}/merge", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
 			return map[string]string{"contact": contact(f)}, map[string]any{"other_id": contact(f)}
 		}},

@@ -143,6 +143,13 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 			c, err := s.MergeContacts(ctx, actor(ctx), in.ID, in.Body)
 			return &struct{ Body Contact }{c}, err
 		})
+	huma.Register(api, huma.Operation{OperationID: "bulk-contacts", Method: http.MethodPost, Path: "/contacts/bulk",
+		Summary: "Tag, untag, reassign or delete many contacts", Tags: tag, Middlewares: g.Need(org.CRMWrite),
+		Description: "One transaction; IDs that are unknown or of another organization are skipped, and `affected` counts the rest."},
+		func(ctx context.Context, in *struct{ Body BulkInput }) (*struct{ Body BulkResult }, error) {
+			r, err := s.BulkContacts(ctx, actor(ctx), in.Body)
+			return &struct{ Body BulkResult }{r}, err
+		})
 	huma.Register(api, huma.Operation{OperationID: "create-contact", Method: http.MethodPost, Path: "/contacts",
 		Summary: "Create a contact", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
 		func(ctx context.Context, in *struct{ Body ContactInput }) (*struct{ Body Contact }, error) {

@@ -196,51 +196,12 @@ func (s *Service) Contact(ctx context.Context, orgID, id string) (Contact, error
 func (s *Service) UpdateContact(ctx context.Context, a org.Actor, id string, in ContactInput) (Contact, error) {
 	var out Contact
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var c Contact
-		if !db.ValidID(id) {
-			return errContactNotFound
-		}
-		if err := tx.NewSelect().Model(&c).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx); err != nil {
-			return errContactNotFound
-		}
-		if err := a.Allowed(); err != nil {
-			return err
-		}
-		changed, err := in.apply(&c)
+		c, err := s.contactForWrite(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
-		companyName, err := s.checkContactLinks(ctx, tx, a.OrgID, c)
-		if err != nil {
-			return err
-		}
-		var custom map[string]change
-		if c.CustomFieldsText, custom, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectContact, c.CustomFieldsText, in.CustomFields); err != nil {
-			return err
-		}
-		maps.Copy(changed, custom)
-		if in.Tags != nil {
-			old := s.tagsOf(ctx, tx, SubjectContact, c.ID)
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, *in.Tags); err != nil {
-				return err
-			}
-			if !slices.Equal(old, c.Tags) {
-				changed["tags"] = change{Old: old, New: c.Tags}
-			}
-		} else {
-			c.Tags = s.tagsOf(ctx, tx, SubjectContact, c.ID)
-		}
-		out = c
-		if len(changed) == 0 {
-			return nil
-		}
-		c.UpdatedAt = s.now().UTC()
-		c.SearchText = contactSearchText(c, companyName)
-		if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
-			return emailConflict(err)
-		}
-		out = c
-		return s.record(ctx, tx, a, "contact.updated", c.ID, map[string]any{"changes": changed})
+		out, err = s.updateContactInTx(ctx, tx, a, c, in)
+		return err
 	})
 	if err != nil {
 		return Contact{}, err
@@ -248,27 +209,72 @@ func (s *Service) UpdateContact(ctx context.Context, a org.Actor, id string, in 
 	return decodeContact(out), nil
 }
 
+// contactForWrite loads a contact of the actor's org for a change: absent
+// (or another org's) is 404, a role without the permission then 403.
+func (s *Service) contactForWrite(ctx context.Context, tx bun.Tx, a org.Actor, id string) (Contact, error) {
+	var c Contact
+	if !db.ValidID(id) || tx.NewSelect().Model(&c).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
+		return c, errContactNotFound
+	}
+	return c, a.Allowed()
+}
+
+// updateContactInTx applies in to a loaded contact inside tx.
+func (s *Service) updateContactInTx(ctx context.Context, tx bun.Tx, a org.Actor, c Contact, in ContactInput) (Contact, error) {
+	changed, err := in.apply(&c)
+	if err != nil {
+		return c, err
+	}
+	companyName, err := s.checkContactLinks(ctx, tx, a.OrgID, c)
+	if err != nil {
+		return c, err
+	}
+	var custom map[string]change
+	if c.CustomFieldsText, custom, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectContact, c.CustomFieldsText, in.CustomFields); err != nil {
+		return c, err
+	}
+	maps.Copy(changed, custom)
+	if in.Tags != nil {
+		old := s.tagsOf(ctx, tx, SubjectContact, c.ID)
+		if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, *in.Tags); err != nil {
+			return c, err
+		}
+		if !slices.Equal(old, c.Tags) {
+			changed["tags"] = change{Old: old, New: c.Tags}
+		}
+	} else {
+		c.Tags = s.tagsOf(ctx, tx, SubjectContact, c.ID)
+	}
+	if len(changed) == 0 {
+		return c, nil
+	}
+	c.UpdatedAt = s.now().UTC()
+	c.SearchText = contactSearchText(c, companyName)
+	if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
+		return c, emailConflict(err)
+	}
+	return c, s.record(ctx, tx, a, "contact.updated", c.ID, map[string]any{"changes": changed})
+}
+
 // DeleteContact removes a contact (its notes and tag links go with it).
 func (s *Service) DeleteContact(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var c Contact
-		if !db.ValidID(id) {
-			return errContactNotFound
-		}
-		if err := tx.NewSelect().Model(&c).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx); err != nil {
-			return errContactNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		c, err := s.contactForWrite(ctx, tx, a, id)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", a.OrgID).Where("subject_type = ?", SubjectContact).Where("subject_id = ?", id).Exec(ctx); err != nil {
-			return err
-		}
-		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", id).Exec(ctx); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, "contact.deleted", id, map[string]string{"name": c.Name(), "email": c.Email})
+		return s.deleteContactInTx(ctx, tx, a, c)
 	})
+}
+
+func (s *Service) deleteContactInTx(ctx context.Context, tx bun.Tx, a org.Actor, c Contact) error {
+	if _, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", a.OrgID).Where("subject_type = ?", SubjectContact).Where("subject_id = ?", c.ID).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", c.ID).Exec(ctx); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, a, "contact.deleted", c.ID, map[string]string{"name": c.Name(), "email": c.Email})
 }
 
 func contactPayload(c Contact) map[string]any {
