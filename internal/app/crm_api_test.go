@@ -205,6 +205,16 @@ func TestSearchFindsByPrefixWithoutDiacritics(t *testing.T) {
 		if len(r) != 1 || r[0]["name"] != "Łódź Logistics" {
 			t.Fatalf("companies q = %v", r)
 		}
+		// Renaming the company moves its contacts' search with it; deleting
+		// it stops them being found by its name.
+		c.must(200, "PATCH", "/companies/"+co, map[string]any{"name": "Gdańsk Freight"})
+		if got := names("/contacts/search?q=gdansk"); got != "José Müller" {
+			t.Fatalf("after rename = %q", got)
+		}
+		c.must(204, "DELETE", "/companies/"+co, nil)
+		if got := names("/contacts/search?q=gdansk"); got != "" {
+			t.Fatalf("after delete = %q", got)
+		}
 	})
 }
 

@@ -218,12 +218,18 @@ func (s *Service) refreshContactSearch(ctx context.Context, tx bun.Tx, orgID, co
 	if err := tx.NewSelect().Model(&company).Where("org_id = ?", orgID).Where("id = ?", companyID).Scan(ctx); err != nil {
 		return err
 	}
+	return s.setContactsCompanyName(ctx, tx, orgID, companyID, company.Name)
+}
+
+// setContactsCompanyName rewrites the search text of a company's contacts
+// with the company name given ("" when the company goes away).
+func (s *Service) setContactsCompanyName(ctx context.Context, tx bun.Tx, orgID, companyID, name string) error {
 	var list []Contact
 	if err := tx.NewSelect().Model(&list).Where("org_id = ?", orgID).Where("company_id = ?", companyID).Scan(ctx); err != nil {
 		return err
 	}
 	for _, c := range list {
-		if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("search_text = ?", contactSearchText(c, company.Name)).
+		if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("search_text = ?", contactSearchText(c, name)).
 			Where("id = ?", c.ID).Exec(ctx); err != nil {
 			return err
 		}
@@ -242,6 +248,10 @@ func (s *Service) DeleteCompany(ctx context.Context, a org.Actor, id string) err
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", a.OrgID).Where("subject_type = ?", SubjectCompany).Where("subject_id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		// Its contacts stay, unlinked, and stop being found by its name.
+		if err := s.setContactsCompanyName(ctx, tx, a.OrgID, id, ""); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Company)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", id).Exec(ctx); err != nil {
