@@ -33,6 +33,8 @@ const usage = `Kite — a sales CRM for teams that sell in conversations.
 Usage:
   kite [serve] [flags]      start the web UI, API and workers (default)
   kite migrate [up|status]  apply migrations, or show the schema state
+  kite seed [-org NAME] [-email E] [-contacts N] [-companies N]
+                            a new organization filled with realistic data (stop serve first on SQLite)
   kite version              print the version
 
 Every flag has an environment variable (flag -addr is KITE_ADDR):
@@ -56,7 +58,7 @@ func Main(env Env) int {
 	case "help", "-h", "--help":
 		printUsage(env.Stdout)
 		return 0
-	case "serve", "migrate":
+	case "serve", "migrate", "seed":
 	default:
 		printUsage(env.Stderr)
 		return fail(2, fmt.Errorf("unknown command %q", cmd))
@@ -71,11 +73,24 @@ func Main(env Env) int {
 			return fail(2, fmt.Errorf("unknown migrate command %q (want up or status)", sub))
 		}
 	}
+	var seedOpts seedOptions
+	if cmd == "seed" {
+		var err error
+		if seedOpts, args, err = seedFlags(args); err != nil {
+			return fail(2, err)
+		}
+	}
 	cfg, err := config.Load(args, env.Getenv)
 	if err != nil {
 		return fail(2, err)
 	}
 	log := newLogger(cfg, env.Stderr)
+	if cmd == "seed" {
+		if err := seed(cfg, seedOpts, env.Stdout); err != nil {
+			return fail(1, err)
+		}
+		return 0
+	}
 	if cmd == "migrate" {
 		if err := migrate(cfg, sub, env.Stdout); err != nil {
 			return fail(1, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,4 +232,41 @@ func TestServeRefusesBrokenSchema(t *testing.T) {
 		}
 		oneLine(t, errOut, "half-migrated")
 	})
+}
+
+func TestSeedCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	vars := map[string]string{"KITE_DATA_DIR": dir, "KITE_ADDR": "127.0.0.1:0"}
+	code, out, errOut := run(t, vars, "seed", "-contacts", "120", "-companies=7", "-org", "Demo Co")
+	if code != 0 || !strings.Contains(out, `Seeded "Demo Co"`) || !strings.Contains(out, "7 companies and 120 contacts") {
+		t.Fatalf("seed: %d %q %q", code, out, errOut)
+	}
+	key := out[strings.Index(out, "kite_"):]
+	key = strings.TrimSpace(key)
+	if code, _, errOut := run(t, vars, "seed", "-contacts", "-5"); code != 2 || !strings.Contains(errOut, "-contacts") {
+		t.Fatalf("bad count: %d %q", code, errOut)
+	}
+	cfg := testConfig(t, dbtest.Backend{Kind: "sqlite", Path: filepath.Join(dir, "kite.db")})
+	a := startApp(t, cfg)
+	api := newClient(t, a).as(key, "")
+	total, cursor := 0, ""
+	for range 10 {
+		r := api.must(200, "GET", "/contacts?limit=50&cursor="+url.QueryEscape(cursor), nil)
+		total += len(r.Items())
+		next, _ := r.Body["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if total != 120 {
+		t.Fatalf("seeded org lists %d contacts, want 120", total)
+	}
+	if got := api.must(200, "GET", "/companies?limit=200", nil).Items(); len(got) != 7 {
+		t.Fatalf("companies = %d", len(got))
+	}
+	if got := api.must(200, "GET", "/contacts/search?q=a", nil).Items(); len(got) == 0 {
+		t.Fatal("seeded contacts are not searchable")
+	}
 }
