@@ -33,6 +33,9 @@ type Options struct {
 	Runs int
 	// Idle is how long a started process is left idle before its memory is read.
 	Idle time.Duration
+	// Token is an API key (or access token) of a seeded organization, for
+	// scenarios that read its data (`kite seed` prints one).
+	Token string
 }
 
 // DefaultOptions returns the defaults of the kitebench command line.

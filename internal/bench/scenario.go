@@ -144,6 +144,13 @@ func DefaultScenarios() *Registry {
 		NewColdStart(),
 		NewSignIn(),
 		NewMe(),
+		NewContactsList(),
+		NewContactsDeep(),
+		NewContactsByTag(),
+		NewSearchRare(),
+		NewSearchCommon(),
+		NewContactsCreate(),
+		NewContactsPatch(),
 	)
 	if err != nil {
 		panic("bench: invalid built-in scenario list: " + err.Error())
