@@ -111,9 +111,9 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "list-contacts", Method: http.MethodGet, Path: "/contacts",
 		Summary: "List contacts", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, in *contactListQuery) (*struct{ Body httpx.Page[Contact] }, error) {
-			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{Q: in.Q, Tag: in.Tag, Custom: in.Custom, CompanyID: in.CompanyID,
-				OwnerID: in.OwnerID, CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore),
-				UpdatedAfter: optTime(in.UpdatedAfter), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
+			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{CompanyID: in.CompanyID, RecordFilter: RecordFilter{
+				Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID, CreatedAfter: optTime(in.CreatedAfter),
+				CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit}})
 			return &struct{ Body httpx.Page[Contact] }{page(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "search-contacts", Method: http.MethodGet, Path: "/contacts/search",

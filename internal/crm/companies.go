@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -262,18 +261,7 @@ func (s *Service) DeleteCompany(ctx context.Context, a org.Actor, id string) err
 }
 
 // CompanyFilter narrows and orders the companies list.
-type CompanyFilter struct {
-	Q             string
-	Tag           string
-	OwnerID       string
-	Custom        []string // "key:value" custom field filters
-	CreatedAfter  *time.Time
-	CreatedBefore *time.Time
-	UpdatedAfter  *time.Time
-	Sort          string
-	Cursor        string
-	Limit         int
-}
+type CompanyFilter = RecordFilter
 
 // ListCompanies returns one page of an org's companies and the next cursor.
 func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilter) ([]Company, string, error) {
@@ -284,26 +272,7 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 	limit := httpx.Limit(f.Limit)
 	list := []Company{}
 	q := s.db.Read.NewSelect().Model(&list).Where("company.org_id = ?", orgID).Limit(int64(limit + 1))
-	if f.Tag != "" {
-		q.Join("JOIN company_tags AS ct ON ct.company_id = company.id").Join("JOIN tags AS t ON t.id = ct.tag_id").
-			Where("t.org_id = ?", orgID).Where("t.name_key = ?", strings.ToLower(strings.TrimSpace(f.Tag)))
-	}
-	if f.OwnerID != "" {
-		q.Where("company.owner_id = ?", f.OwnerID)
-	}
-	if f.CreatedAfter != nil {
-		q.Where("company.created_at > ?", f.CreatedAfter.UTC())
-	}
-	if f.CreatedBefore != nil {
-		q.Where("company.created_at < ?", f.CreatedBefore.UTC())
-	}
-	if f.UpdatedAfter != nil {
-		q.Where("company.updated_at > ?", f.UpdatedAfter.UTC())
-	}
-	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
-		companySearch.match(s.db.Kind, q, tokens)
-	}
-	if err := s.customFilter(ctx, q, orgID, SubjectCompany, "company", f.Custom); err != nil {
+	if err := s.applyFilter(ctx, q, orgID, SubjectCompany, companySearch, f); err != nil {
 		return nil, "", err
 	}
 	if err := order.apply(q, "company", f.Cursor); err != nil {

@@ -5,15 +5,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
-// ContactFilter narrows and orders the contacts list.
-type ContactFilter struct {
+// RecordFilter is what the contacts and companies lists filter on alike.
+type RecordFilter struct {
 	Q             string
 	Tag           string
-	CompanyID     string
 	OwnerID       string
 	Custom        []string // "key:value" custom field filters
 	CreatedAfter  *time.Time
@@ -22,6 +23,40 @@ type ContactFilter struct {
 	Sort          string
 	Cursor        string
 	Limit         int
+}
+
+// ContactFilter narrows and orders the contacts list.
+type ContactFilter struct {
+	RecordFilter
+	CompanyID string
+}
+
+// applyFilter adds the shared filters to a list query whose model has
+// alias (contact | company) and whose records are of subject.
+func (s *Service) applyFilter(ctx context.Context, q *bun.SelectQuery, orgID, subject string, search searchTable, f RecordFilter) error {
+	alias := search.alias
+	if f.Tag != "" {
+		table, col := linkTable(subject)
+		q.Join("JOIN "+table+" AS ct ON ct."+col+" = "+alias+".id").
+			Join("JOIN tags AS t ON t.id = ct.tag_id").
+			Where("t.org_id = ?", orgID).Where("t.name_key = ?", strings.ToLower(strings.TrimSpace(f.Tag)))
+	}
+	if f.OwnerID != "" {
+		q.Where(alias+".owner_id = ?", f.OwnerID)
+	}
+	if f.CreatedAfter != nil {
+		q.Where(alias+".created_at > ?", f.CreatedAfter.UTC())
+	}
+	if f.CreatedBefore != nil {
+		q.Where(alias+".created_at < ?", f.CreatedBefore.UTC())
+	}
+	if f.UpdatedAfter != nil {
+		q.Where(alias+".updated_at > ?", f.UpdatedAfter.UTC())
+	}
+	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
+		search.match(s.db.Kind, q, tokens)
+	}
+	return s.customFilter(ctx, q, orgID, subject, alias, f.Custom)
 }
 
 // ListContacts returns one page of an org's contacts and the cursor of the
@@ -34,30 +69,10 @@ func (s *Service) ListContacts(ctx context.Context, orgID string, f ContactFilte
 	limit := httpx.Limit(f.Limit)
 	list := []Contact{}
 	q := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(limit + 1))
-	if f.Tag != "" {
-		q.Join("JOIN contact_tags AS ct ON ct.contact_id = contact.id").
-			Join("JOIN tags AS t ON t.id = ct.tag_id").
-			Where("t.org_id = ?", orgID).Where("t.name_key = ?", strings.ToLower(strings.TrimSpace(f.Tag)))
-	}
 	if f.CompanyID != "" {
 		q.Where("contact.company_id = ?", f.CompanyID)
 	}
-	if f.OwnerID != "" {
-		q.Where("contact.owner_id = ?", f.OwnerID)
-	}
-	if f.CreatedAfter != nil {
-		q.Where("contact.created_at > ?", f.CreatedAfter.UTC())
-	}
-	if f.CreatedBefore != nil {
-		q.Where("contact.created_at < ?", f.CreatedBefore.UTC())
-	}
-	if f.UpdatedAfter != nil {
-		q.Where("contact.updated_at > ?", f.UpdatedAfter.UTC())
-	}
-	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
-		contactSearch.match(s.db.Kind, q, tokens)
-	}
-	if err := s.customFilter(ctx, q, orgID, SubjectContact, "contact", f.Custom); err != nil {
+	if err := s.applyFilter(ctx, q, orgID, SubjectContact, contactSearch, f.RecordFilter); err != nil {
 		return nil, "", err
 	}
 	if err := order.apply(q, "contact", f.Cursor); err != nil {
