@@ -7,12 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/kite-crm/kite/internal/web/webtest"
 )
 
 // fixedNow is the clock of the fake status data.
@@ -89,25 +90,16 @@ func get(t *testing.T, h http.Handler, path string, header ...string) (*http.Res
 	return res, string(body)
 }
 
-func parseHTML(t *testing.T, body string) *html.Node {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse HTML: %v", err)
-	}
-	return doc
-}
+// The HTML helpers are the shared webtest ones, under short names.
+var (
+	findAll  = webtest.FindAll
+	attr     = webtest.Attr
+	hasAttr  = webtest.HasAttr
+	hasClass = webtest.HasClass
+	text     = webtest.Text
+)
 
-// findAll returns the elements under n for which match is true, in document order.
-func findAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
-	var out []*html.Node
-	for c := range n.Descendants() {
-		if c.Type == html.ElementNode && match(c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func parseHTML(t *testing.T, body string) *html.Node { return webtest.Parse(t, body) }
 
 // byID finds the element with the given id, or nil.
 func byID(n *html.Node, id string) *html.Node {
@@ -120,43 +112,4 @@ func byID(n *html.Node, id string) *html.Node {
 
 func tag(name string) func(*html.Node) bool {
 	return func(e *html.Node) bool { return e.Data == name }
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-func hasClass(n *html.Node, class string) bool {
-	for _, c := range strings.Fields(attr(n, "class")) {
-		if c == class {
-			return true
-		}
-	}
-	return false
-}
-
-// text is the visible text of n with runs of white space collapsed.
-func text(n *html.Node) string {
-	var b strings.Builder
-	for c := range n.Descendants() {
-		if c.Type == html.TextNode {
-			b.WriteString(c.Data)
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
 }
