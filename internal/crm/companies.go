@@ -157,11 +157,8 @@ func (s *Service) Company(ctx context.Context, orgID, id string) (Company, error
 func (s *Service) UpdateCompany(ctx context.Context, a org.Actor, id string, in CompanyInput) (Company, error) {
 	var out Company
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var c Company
-		if !db.ValidID(id) || tx.NewSelect().Model(&c).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errCompanyNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		c, err := forWrite[Company](ctx, tx, a, id, errCompanyNotFound)
+		if err != nil {
 			return err
 		}
 		changed, err := in.apply(&c)
@@ -239,11 +236,8 @@ func (s *Service) setContactsCompanyName(ctx context.Context, tx bun.Tx, orgID, 
 // DeleteCompany removes a company; its contacts stay, unlinked.
 func (s *Service) DeleteCompany(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var c Company
-		if !db.ValidID(id) || tx.NewSelect().Model(&c).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errCompanyNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		c, err := forWrite[Company](ctx, tx, a, id, errCompanyNotFound)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", a.OrgID).Where("subject_type = ?", SubjectCompany).Where("subject_id = ?", id).Exec(ctx); err != nil {

@@ -212,11 +212,7 @@ func (s *Service) UpdateContact(ctx context.Context, a org.Actor, id string, in 
 // contactForWrite loads a contact of the actor's org for a change: absent
 // (or another org's) is 404, a role without the permission then 403.
 func (s *Service) contactForWrite(ctx context.Context, tx bun.Tx, a org.Actor, id string) (Contact, error) {
-	var c Contact
-	if !db.ValidID(id) || tx.NewSelect().Model(&c).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-		return c, errContactNotFound
-	}
-	return c, a.Allowed()
+	return forWrite[Contact](ctx, tx, a, id, errContactNotFound)
 }
 
 // updateContactInTx applies in to a loaded contact inside tx.

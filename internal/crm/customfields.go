@@ -123,10 +123,8 @@ func (s *Service) CreateCustomField(ctx context.Context, a org.Actor, in CustomF
 func (s *Service) UpdateCustomField(ctx context.Context, a org.Actor, id string, in CustomFieldInput) (CustomField, error) {
 	var f CustomField
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if !db.ValidID(id) || tx.NewSelect().Model(&f).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errFieldNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		var err error
+		if f, err = forWrite[CustomField](ctx, tx, a, id, errFieldNotFound); err != nil {
 			return err
 		}
 		if in.Type != "" && in.Type != f.Type || in.Object != "" && in.Object != f.Object || in.Key != "" && in.Key != f.Key {
@@ -159,11 +157,8 @@ func (s *Service) UpdateCustomField(ctx context.Context, a org.Actor, id string,
 // records as they are next written, and ignored until then.
 func (s *Service) DeleteCustomField(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var f CustomField
-		if !db.ValidID(id) || tx.NewSelect().Model(&f).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errFieldNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		f, err := forWrite[CustomField](ctx, tx, a, id, errFieldNotFound)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*CustomField)(nil)).Where("id = ?", id).Exec(ctx); err != nil {

@@ -109,10 +109,8 @@ func (s *Service) UpdateNote(ctx context.Context, a org.Actor, id, body string) 
 	}
 	var n Note
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if !db.ValidID(id) || tx.NewSelect().Model(&n).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errNoteNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		var err error
+		if n, err = forWrite[Note](ctx, tx, a, id, errNoteNotFound); err != nil {
 			return err
 		}
 		old := n.Body
@@ -128,11 +126,8 @@ func (s *Service) UpdateNote(ctx context.Context, a org.Actor, id, body string) 
 // DeleteNote removes a note.
 func (s *Service) DeleteNote(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var n Note
-		if !db.ValidID(id) || tx.NewSelect().Model(&n).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errNoteNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		n, err := forWrite[Note](ctx, tx, a, id, errNoteNotFound)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Note)(nil)).Where("id = ?", id).Exec(ctx); err != nil {

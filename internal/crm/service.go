@@ -59,3 +59,14 @@ type change struct {
 	Old any `json:"old"`
 	New any `json:"new"`
 }
+
+// forWrite loads a record of the actor's org, by id, for a change: absent
+// (or another org's) is notFound, then a role without the route's
+// permission is 403 (org.Actor.Allowed).
+func forWrite[T any](ctx context.Context, tx bun.Tx, a org.Actor, id string, notFound error) (T, error) {
+	var v T
+	if !db.ValidID(id) || tx.NewSelect().Model(&v).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
+		return v, notFound
+	}
+	return v, a.Allowed()
+}

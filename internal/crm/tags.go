@@ -198,11 +198,8 @@ func (s *Service) CreateTag(ctx context.Context, a org.Actor, name, color string
 // DeleteTag removes a tag from everything it labels.
 func (s *Service) DeleteTag(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var t Tag
-		if !db.ValidID(id) || tx.NewSelect().Model(&t).Where("org_id = ?", a.OrgID).Where("id = ?", id).Scan(ctx) != nil {
-			return errTagNotFound
-		}
-		if err := a.Allowed(); err != nil {
+		t, err := forWrite[Tag](ctx, tx, a, id, errTagNotFound)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Tag)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", id).Exec(ctx); err != nil {
