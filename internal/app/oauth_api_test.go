@@ -1,7 +1,6 @@
 package app
 
 import (
-	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -11,26 +10,14 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/identity/identitytest"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
 )
 
-// authorizeCode walks the provider's authorization endpoint as a browser
-// would and returns the code it redirects back with.
+// authorizeCode gets a code for our client from the mock provider.
 func authorizeCode(t *testing.T, m *mockoidc.MockOIDC, redirect, nonce string) string {
-	t.Helper()
-	q := url.Values{"client_id": {m.ClientID}, "response_type": {"code"}, "scope": {"openid email profile"},
-		"redirect_uri": {redirect}, "state": {"st"}, "nonce": {nonce}}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noFollow.Get(m.AuthorizationEndpoint() + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("authorize answered %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	return loc.Query().Get("code")
+	return identitytest.AuthorizeCode(t, m, url.Values{"client_id": {m.ClientID}, "response_type": {"code"},
+		"scope": {"openid email profile"}, "redirect_uri": {redirect}, "state": {"st"}, "nonce": {nonce}})
 }
 
 func TestGoogleSignIn(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kite-crm/kite/internal/config"
 	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/identity/identitytest"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 	"github.com/kite-crm/kite/internal/web/webtest"
 )
@@ -299,14 +300,14 @@ func TestGoogleSignIn(t *testing.T) {
 	}
 
 	// The provider sends the browser back with a code; a wrong state is refused.
-	code := authorize(t, m, authURL.Query())
+	code := identitytest.AuthorizeCode(t, m, authURL.Query())
 	mustRedirect(t, b.Get("/auth/google/callback?"+url.Values{"code": {code}, "state": {"forged"}}.Encode()), "/signin")
 	if b.SessionCookie() != "" {
 		t.Fatal("a forged state signed in")
 	}
 	start = b.Get("/auth/google/start?next=/account")
 	authURL, _ = url.Parse(start.Location)
-	code = authorize(t, m, authURL.Query())
+	code = identitytest.AuthorizeCode(t, m, authURL.Query())
 	mustRedirect(t, b.Get("/auth/google/callback?"+url.Values{"code": {code}, "state": {authURL.Query().Get("state")}}.Encode()), "/account")
 	if b.SessionCookie() == "" {
 		t.Fatal("Google sign-in set no session")
@@ -319,23 +320,6 @@ func TestGoogleSignIn(t *testing.T) {
 	// The state cookie is spent.
 	mustRedirect(t, b.Get("/auth/google/callback?"+url.Values{"code": {code}, "state": {authURL.Query().Get("state")}}.Encode()), "/signin")
 	_ = nonce
-}
-
-// authorize walks the provider's authorization endpoint as a browser would
-// and returns the code it redirects back with.
-func authorize(t *testing.T, m *mockoidc.MockOIDC, q url.Values) string {
-	t.Helper()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noFollow.Get(m.AuthorizationEndpoint() + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("authorize answered %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	return loc.Query().Get("code")
 }
 
 func TestDeviceLabel(t *testing.T) {
