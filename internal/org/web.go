@@ -17,32 +17,36 @@ import (
 // cookie the switcher sets and checked against the person's memberships on
 // every request; without the cookie it is the person's first organization.
 // Pages are authorized with the same permission table as the JSON API.
+//
+// Other capabilities build their pages on the same footing: InOrg for the
+// handler, WebCtx.Page for the layout, Render, NotFound, Done, Failed and
+// FormErrors to answer.
 
 // RegisterWeb adds the signed-in pages to mux, and the invitation page.
 func (s *Service) RegisterWeb(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", s.inOrg(OrgRead, s.dashboard))
+	mux.HandleFunc("GET /{$}", s.InOrg(OrgRead, s.dashboard))
 	mux.HandleFunc("GET /organizations/new", s.signedIn(s.newOrgPage))
 	mux.HandleFunc("POST /organizations", s.signedIn(s.createOrg))
 	mux.HandleFunc("POST "+web.OrgSwitchPath, s.signedIn(s.switchOrg))
 
-	mux.HandleFunc("GET /settings", s.inOrg(OrgRead, s.settingsHome))
-	mux.HandleFunc("GET /settings/organization", s.inOrg(OrgRead, s.orgSettingsPage))
-	mux.HandleFunc("POST /settings/organization", s.inOrg(OrgWrite, s.orgSettingsSubmit))
+	mux.HandleFunc("GET /settings", s.InOrg(OrgRead, s.settingsHome))
+	mux.HandleFunc("GET /settings/organization", s.InOrg(OrgRead, s.orgSettingsPage))
+	mux.HandleFunc("POST /settings/organization", s.InOrg(OrgWrite, s.orgSettingsSubmit))
 
-	mux.HandleFunc("GET /settings/members", s.inOrg(MembersRead, s.membersPage))
-	mux.HandleFunc("POST /settings/members", s.inOrg(MembersWrite, s.inviteSubmit))
-	mux.HandleFunc("POST /settings/members/{userID}/role", s.inOrg(MembersWrite, s.changeRoleSubmit))
-	mux.HandleFunc("POST /settings/members/{userID}/remove", s.inOrg(OrgRead, s.removeMemberSubmit))
-	mux.HandleFunc("POST /settings/invitations/{id}/resend", s.inOrg(MembersWrite, s.resendInvitationSubmit))
-	mux.HandleFunc("POST /settings/invitations/{id}/revoke", s.inOrg(MembersWrite, s.revokeInvitationSubmit))
+	mux.HandleFunc("GET /settings/members", s.InOrg(MembersRead, s.membersPage))
+	mux.HandleFunc("POST /settings/members", s.InOrg(MembersWrite, s.inviteSubmit))
+	mux.HandleFunc("POST /settings/members/{userID}/role", s.InOrg(MembersWrite, s.changeRoleSubmit))
+	mux.HandleFunc("POST /settings/members/{userID}/remove", s.InOrg(OrgRead, s.removeMemberSubmit))
+	mux.HandleFunc("POST /settings/invitations/{id}/resend", s.InOrg(MembersWrite, s.resendInvitationSubmit))
+	mux.HandleFunc("POST /settings/invitations/{id}/revoke", s.InOrg(MembersWrite, s.revokeInvitationSubmit))
 	mux.HandleFunc("GET /invitations/accept", s.invitationPage)
 	mux.HandleFunc("POST /invitations/accept", s.signedIn(s.acceptInvitationSubmit))
 
-	mux.HandleFunc("GET /settings/api-keys", s.inOrg(APIKeysRead, s.apiKeysPage))
-	mux.HandleFunc("POST /settings/api-keys", s.inOrg(APIKeysWrite, s.createAPIKeySubmit))
-	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", s.inOrg(APIKeysWrite, s.revokeAPIKeySubmit))
+	mux.HandleFunc("GET /settings/api-keys", s.InOrg(APIKeysRead, s.apiKeysPage))
+	mux.HandleFunc("POST /settings/api-keys", s.InOrg(APIKeysWrite, s.createAPIKeySubmit))
+	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", s.InOrg(APIKeysWrite, s.revokeAPIKeySubmit))
 
-	mux.HandleFunc("GET /settings/audit-log", s.inOrg(AuditRead, s.auditPage))
+	mux.HandleFunc("GET /settings/audit-log", s.InOrg(AuditRead, s.auditPage))
 
 	mux.HandleFunc("GET /account", s.signedIn(s.accountPage))
 	mux.HandleFunc("POST /account/profile", s.signedIn(s.profileSubmit))
@@ -56,8 +60,8 @@ func (s *Service) RegisterWeb(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/sessions/revoke-others", s.signedIn(s.revokeOtherSessionsSubmit))
 }
 
-// webCtx is who asks for a page and where they act.
-type webCtx struct {
+// WebCtx is who asks for a page and where they act.
+type WebCtx struct {
 	P     identity.Principal
 	Org   OrgWithRole   // the organization the page acts in; ID "" for none
 	Orgs  []OrgWithRole // all of the person's organizations
@@ -68,13 +72,13 @@ type webCtx struct {
 }
 
 // Can reports whether the person's role in the current org holds p.
-func (c *webCtx) Can(p Permission) bool { return c.Org.ID != "" && c.Org.Role.Can(p) }
+func (c *WebCtx) Can(p Permission) bool { return c.Org.ID != "" && c.Org.Role.Can(p) }
 
-type webHandler func(w http.ResponseWriter, r *http.Request, c *webCtx)
+type WebHandler func(w http.ResponseWriter, r *http.Request, c *WebCtx)
 
 // signedIn serves h to a signed-in person (with or without an
 // organization) and sends anybody else to sign in.
-func (s *Service) signedIn(h webHandler) http.HandlerFunc {
+func (s *Service) signedIn(h WebHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, ok := s.webContext(w, r)
 		if !ok {
@@ -84,11 +88,11 @@ func (s *Service) signedIn(h webHandler) http.HandlerFunc {
 	}
 }
 
-// inOrg serves h to a signed-in member of an organization whose role
+// InOrg serves h to a signed-in member of an organization whose role
 // holds perm: a person without an organization is asked to create one, a
 // role without the permission gets the 403 page.
-func (s *Service) inOrg(perm Permission, h webHandler) http.HandlerFunc {
-	return s.signedIn(func(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) InOrg(perm Permission, h WebHandler) http.HandlerFunc {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 		if c.Org.ID == "" {
 			http.Redirect(w, r, "/organizations/new", http.StatusSeeOther)
 			return
@@ -104,7 +108,7 @@ func (s *Service) inOrg(perm Permission, h webHandler) http.HandlerFunc {
 // webContext authenticates the browser's session and picks the
 // organization. A visitor is redirected to sign in (and back here after,
 // for a page they opened).
-func (s *Service) webContext(w http.ResponseWriter, r *http.Request) (*webCtx, bool) {
+func (s *Service) webContext(w http.ResponseWriter, r *http.Request) (*WebCtx, bool) {
 	ctx := r.Context()
 	token := identity.SessionToken(r)
 	p, err := s.identity.AuthenticateWebSession(ctx, token)
@@ -120,7 +124,7 @@ func (s *Service) webContext(w http.ResponseWriter, r *http.Request) (*webCtx, b
 		web.ServerError(w, r, s.log, err)
 		return nil, false
 	}
-	c := &webCtx{P: p, Orgs: orgs, Now: s.now(), Loc: time.UTC}
+	c := &WebCtx{P: p, Orgs: orgs, Now: s.now(), Loc: time.UTC}
 	if len(orgs) > 0 {
 		c.Org = orgs[0]
 		if ck, err := r.Cookie(web.OrgCookie); err == nil && ck.Value != "" {
@@ -196,8 +200,8 @@ func settingsLinks(role Role) []web.SettingsLink {
 	return out
 }
 
-// page describes a page in the layout, with the person's shell.
-func (c *webCtx) page(title, active string) web.Page {
+// Page describes a page in the layout, with the person's shell.
+func (c *WebCtx) Page(title, active string) web.Page {
 	shell := &web.Shell{UserName: c.P.User.Name, UserEmail: c.P.User.Email,
 		Org: web.ShellOrg{ID: c.Org.ID, Name: c.Org.Name, Role: string(c.Org.Role)}}
 	for _, o := range c.Orgs {
@@ -209,34 +213,36 @@ func (c *webCtx) page(title, active string) web.Page {
 	return web.Page{Title: title, Active: active, Shell: shell, Flash: c.Flash}
 }
 
-// render writes a signed-in page; such pages are never cached.
-func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+// Render writes a signed-in page; such pages are never cached.
+func (s *Service) Render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	web.NoStore(w)
 	web.Render(w, r, status, c)
 }
 
-func (s *Service) forbidden(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) forbidden(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	msg := "Your role in " + c.Org.Name + " is " + string(c.Org.Role) + ", which does not allow this page. An owner or admin can change your role."
-	s.render(w, r, http.StatusForbidden, web.ForbiddenPage(c.page("Not allowed", ""), msg))
+	s.Render(w, r, http.StatusForbidden, web.ForbiddenPage(c.Page("Not allowed", ""), msg))
 }
 
-func (s *Service) notFound(w http.ResponseWriter, r *http.Request, c *webCtx) {
-	s.render(w, r, http.StatusNotFound, web.ErrorPage(c.page("Not found", ""), "404", "Not found",
+// NotFound answers with the 404 page for a record that is not in the
+// organization (or not anywhere).
+func (s *Service) NotFound(w http.ResponseWriter, r *http.Request, c *WebCtx) {
+	s.Render(w, r, http.StatusNotFound, web.ErrorPage(c.Page("Not found", ""), "404", "Not found",
 		"There is no such record in "+c.Org.Name+". It may have been removed already."))
 }
 
-// done ends a successful form post: a toast on the page it returns to.
-func done(w http.ResponseWriter, r *http.Request, to, message string) {
+// Done ends a successful form post: a toast on the page it returns to.
+func Done(w http.ResponseWriter, r *http.Request, to, message string) {
 	web.SetFlash(w, r, web.ToastSuccess, message)
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// failed ends a refused form post whose page cannot show the error next
+// Failed ends a refused form post whose page cannot show the error next
 // to a field (a button in a table row): the error becomes a toast. A
 // failure of the server is the 500 page.
-func (s *Service) failed(w http.ResponseWriter, r *http.Request, c *webCtx, to string, err error) {
+func (s *Service) Failed(w http.ResponseWriter, r *http.Request, c *WebCtx, to string, err error) {
 	if isNotFound(err) || err == errNotFound {
-		s.notFound(w, r, c)
+		s.NotFound(w, r, c)
 		return
 	}
 	fe, ok := web.ProblemErrors(err, nil)
@@ -252,9 +258,9 @@ func (s *Service) failed(w http.ResponseWriter, r *http.Request, c *webCtx, to s
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// formErrors maps a service error onto a form; false means a failure of
+// FormErrors maps a service error onto a form; false means a failure of
 // the server, already answered with the 500 page.
-func (s *Service) formErrors(w http.ResponseWriter, r *http.Request, err error, into *web.FormErrors, rename map[string]string) bool {
+func (s *Service) FormErrors(w http.ResponseWriter, r *http.Request, err error, into *web.FormErrors, rename map[string]string) bool {
 	fe, ok := web.ProblemErrors(err, rename)
 	if !ok {
 		web.ServerError(w, r, s.log, err)

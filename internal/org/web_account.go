@@ -22,7 +22,7 @@ type accountView struct {
 	RecoveryCodes  []string            // just made, shown once
 	CodesLeft      int64
 	Sessions       []sessionRow
-	c              *webCtx
+	c              *WebCtx
 }
 
 type sessionRow struct {
@@ -31,7 +31,7 @@ type sessionRow struct {
 	Current bool
 }
 
-func (s *Service) accountView(r *http.Request, c *webCtx) (accountView, error) {
+func (s *Service) accountView(r *http.Request, c *WebCtx) (accountView, error) {
 	ctx := r.Context()
 	u, err := s.identity.UserByID(ctx, c.P.User.ID)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Service) accountView(r *http.Request, c *webCtx) (accountView, error) {
 	return v, nil
 }
 
-func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, c *webCtx, status int, edit func(*accountView)) {
+func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, c *WebCtx, status int, edit func(*accountView)) {
 	v, err := s.accountView(r, c)
 	if err != nil {
 		web.ServerError(w, r, s.log, err)
@@ -68,27 +68,27 @@ func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, c *webCt
 	if edit != nil {
 		edit(&v)
 	}
-	s.render(w, r, status, accountPage(c.page("Account", ""), v))
+	s.Render(w, r, status, accountPage(c.Page("Account", ""), v))
 }
 
-func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	s.renderAccount(w, r, c, http.StatusOK, nil)
 }
 
-func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	name := r.PostFormValue("name")
 	if _, err := s.identity.UpdateProfile(r.Context(), c.P.User.ID, name); err != nil {
 		var fe web.FormErrors
-		if !s.formErrors(w, r, err, &fe, nil) {
+		if !s.FormErrors(w, r, err, &fe, nil) {
 			return
 		}
 		s.renderAccount(w, r, c, fe.StatusOr(http.StatusUnprocessableEntity), func(v *accountView) { v.Name, v.ProfileErrors = name, fe })
 		return
 	}
-	done(w, r, "/account", "Profile saved.")
+	Done(w, r, "/account", "Profile saved.")
 }
 
-func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	current, next := r.PostFormValue("current_password"), r.PostFormValue("password")
 	var fe web.FormErrors
 	if c.P.User.HasPassword() && current == "" {
@@ -100,10 +100,10 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request, c *webC
 	if !fe.Any() {
 		err := s.identity.ChangePassword(r.Context(), c.P.User.ID, c.P.Session.ID, current, next, c.Actor.Meta)
 		if err == nil {
-			done(w, r, "/account", "Password changed. Your other sessions were signed out.")
+			Done(w, r, "/account", "Password changed. Your other sessions were signed out.")
 			return
 		}
-		if !s.formErrors(w, r, err, &fe, nil) {
+		if !s.FormErrors(w, r, err, &fe, nil) {
 			return
 		}
 		for k, m := range fe.Fields {
@@ -128,25 +128,25 @@ func passwordText(m string) string {
 	return m
 }
 
-func (s *Service) mfaSetupSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) mfaSetupSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	if _, err := s.identity.SetupTOTP(r.Context(), c.P.User.ID); err != nil {
-		s.failed(w, r, c, "/account", err)
+		s.Failed(w, r, c, "/account", err)
 		return
 	}
 	http.Redirect(w, r, "/account#mfa", http.StatusSeeOther)
 }
 
-func (s *Service) mfaCancelSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) mfaCancelSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	if err := s.identity.CancelTOTPSetup(r.Context(), c.P.User.ID); err != nil {
 		web.ServerError(w, r, s.log, err)
 		return
 	}
-	done(w, r, "/account", "Two-factor setup cancelled.")
+	Done(w, r, "/account", "Two-factor setup cancelled.")
 }
 
 // mfaQRCode draws the QR code of the setup in progress. The image holds
 // the secret: it is never cached.
-func (s *Service) mfaQRCode(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) mfaQRCode(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	png, err := s.identity.PendingTOTPQRCode(r.Context(), c.P.User.ID, 240)
 	if err != nil {
 		if _, ok := web.ProblemErrors(err, nil); ok {
@@ -161,11 +161,11 @@ func (s *Service) mfaQRCode(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	w.Write(png)
 }
 
-func (s *Service) mfaEnableSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) mfaEnableSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	codes, err := s.identity.EnableTOTP(r.Context(), c.P.User.ID, strings.TrimSpace(r.PostFormValue("code")), c.Actor.Meta)
 	if err != nil {
 		var fe web.FormErrors
-		if !s.formErrors(w, r, err, &fe, nil) {
+		if !s.FormErrors(w, r, err, &fe, nil) {
 			return
 		}
 		fe = codeError(fe)
@@ -178,11 +178,11 @@ func (s *Service) mfaEnableSubmit(w http.ResponseWriter, r *http.Request, c *web
 	s.renderAccount(w, r, c, http.StatusOK, func(v *accountView) { v.RecoveryCodes = codes })
 }
 
-func (s *Service) mfaDisableSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) mfaDisableSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	err := s.identity.DisableTOTP(r.Context(), c.P.User.ID, strings.TrimSpace(r.PostFormValue("code")), c.Actor.Meta)
 	if err != nil {
 		var fe web.FormErrors
-		if !s.formErrors(w, r, err, &fe, nil) {
+		if !s.FormErrors(w, r, err, &fe, nil) {
 			return
 		}
 		fe = codeError(fe)
@@ -190,7 +190,7 @@ func (s *Service) mfaDisableSubmit(w http.ResponseWriter, r *http.Request, c *we
 		s.renderAccount(w, r, c, fe.StatusOr(http.StatusUnprocessableEntity), func(v *accountView) { v.MFAErrors = fe })
 		return
 	}
-	done(w, r, "/account", "Two-factor authentication is off.")
+	Done(w, r, "/account", "Two-factor authentication is off.")
 }
 
 // codeError shows a refused code next to the code field.
@@ -203,24 +203,24 @@ func codeError(fe web.FormErrors) web.FormErrors {
 	return fe
 }
 
-func (s *Service) revokeSessionSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) revokeSessionSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	id := r.PathValue("id")
 	if err := s.identity.RevokeSession(r.Context(), c.P.User.ID, id, c.Actor.Meta); err != nil {
-		s.failed(w, r, c, "/account", err)
+		s.Failed(w, r, c, "/account", err)
 		return
 	}
 	if id == c.P.Session.ID {
 		identity.ClearSessionCookie(w, r)
-		done(w, r, "/signin", "You are signed out.")
+		Done(w, r, "/signin", "You are signed out.")
 		return
 	}
-	done(w, r, "/account#sessions", "That session was signed out.")
+	Done(w, r, "/account#sessions", "That session was signed out.")
 }
 
-func (s *Service) revokeOtherSessionsSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) revokeOtherSessionsSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	if err := s.identity.RevokeOtherSessions(r.Context(), c.P.User.ID, c.P.Session.ID); err != nil {
 		web.ServerError(w, r, s.log, err)
 		return
 	}
-	done(w, r, "/account#sessions", "Every other session was signed out.")
+	Done(w, r, "/account#sessions", "Every other session was signed out.")
 }

@@ -31,7 +31,7 @@ func keyRoleOptions(role Role) []web.Option {
 	return out
 }
 
-func (s *Service) apiKeysView(r *http.Request, c *webCtx) (apiKeysView, error) {
+func (s *Service) apiKeysView(r *http.Request, c *WebCtx) (apiKeysView, error) {
 	keys, err := s.APIKeys(r.Context(), c.Org.ID)
 	if err != nil {
 		return apiKeysView{}, err
@@ -52,16 +52,16 @@ func (s *Service) apiKeysView(r *http.Request, c *webCtx) (apiKeysView, error) {
 	return v, nil
 }
 
-func (s *Service) apiKeysPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) apiKeysPage(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	v, err := s.apiKeysView(r, c)
 	if err != nil {
 		web.ServerError(w, r, s.log, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, apiKeysPage(c.page("API keys", "settings"), c, v))
+	s.Render(w, r, http.StatusOK, apiKeysPage(c.Page("API keys", "settings"), c, v))
 }
 
-func (s *Service) createAPIKeySubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) createAPIKeySubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	name, role := r.PostFormValue("name"), Role(r.PostFormValue("role"))
 	k, err := s.CreateAPIKey(r.Context(), c.Actor, name, role)
 	v, verr := s.apiKeysView(r, c)
@@ -71,22 +71,22 @@ func (s *Service) createAPIKeySubmit(w http.ResponseWriter, r *http.Request, c *
 	}
 	if err != nil {
 		v.Name, v.Role = name, string(role)
-		if !s.formErrors(w, r, err, &v.Errors, nil) {
+		if !s.FormErrors(w, r, err, &v.Errors, nil) {
 			return
 		}
-		s.render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), apiKeysPage(c.page("API keys", "settings"), c, v))
+		s.Render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), apiKeysPage(c.Page("API keys", "settings"), c, v))
 		return
 	}
 	// The key is shown on this answer only: it is not kept anywhere, and
 	// the page is not cached (a reload asks to send the form again).
 	v.Created = &k
-	s.render(w, r, http.StatusCreated, apiKeysPage(c.page("API keys", "settings"), c, v))
+	s.Render(w, r, http.StatusCreated, apiKeysPage(c.Page("API keys", "settings"), c, v))
 }
 
-func (s *Service) revokeAPIKeySubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) revokeAPIKeySubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	if err := s.RevokeAPIKey(r.Context(), c.Actor, r.PathValue("id")); err != nil {
-		s.failed(w, r, c, "/settings/api-keys", err)
+		s.Failed(w, r, c, "/settings/api-keys", err)
 		return
 	}
-	done(w, r, "/settings/api-keys", "The API key was revoked. Programs using it are refused from now on.")
+	Done(w, r, "/settings/api-keys", "The API key was revoked. Programs using it are refused from now on.")
 }

@@ -63,7 +63,7 @@ type auditView struct {
 	InvalidFilters string
 }
 
-func (s *Service) auditPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) auditPage(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	q := r.URL.Query()
 	v := auditView{OrgName: c.Org.Name, Action: q.Get("action"), Actor: q.Get("actor"), Now: c.Now, Loc: c.Loc, TimezoneName: c.Loc.String(),
 		TargetNames: map[string]string{}}
@@ -103,10 +103,10 @@ func (s *Service) auditPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	v.Actions = auditActions
 	if web.IsHTMX(r) {
 		// "Load more": only the next rows, which replace the button's row.
-		s.render(w, r, http.StatusOK, auditRows(v))
+		s.Render(w, r, http.StatusOK, auditRows(v))
 		return
 	}
-	s.render(w, r, http.StatusOK, auditPage(c.page("Audit log", "settings"), c, v))
+	s.Render(w, r, http.StatusOK, auditPage(c.Page("Audit log", "settings"), c, v))
 }
 
 // device describes where an entry came from: "Chrome on macOS".

@@ -25,7 +25,7 @@ type dashboardView struct {
 	CanInvite bool
 }
 
-func (s *Service) dashboard(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) dashboard(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	ctx := r.Context()
 	o, err := s.Get(ctx, c.Org.ID)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Service) dashboard(w http.ResponseWriter, r *http.Request, c *webCtx) {
 			v.StepsDone++
 		}
 	}
-	s.render(w, r, http.StatusOK, dashboardPage(c.page(o.Name, "home"), v))
+	s.Render(w, r, http.StatusOK, dashboardPage(c.Page(o.Name, "home"), v))
 }
 
 // ---------- Create an organization ----------
@@ -70,40 +70,40 @@ type newOrgView struct {
 	HasOrg bool
 }
 
-func (s *Service) newOrgPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
-	s.render(w, r, http.StatusOK, newOrgPage(c.page("Create an organization", ""), newOrgView{HasOrg: c.Org.ID != ""}))
+func (s *Service) newOrgPage(w http.ResponseWriter, r *http.Request, c *WebCtx) {
+	s.Render(w, r, http.StatusOK, newOrgPage(c.Page("Create an organization", ""), newOrgView{HasOrg: c.Org.ID != ""}))
 }
 
-func (s *Service) createOrg(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) createOrg(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	v := newOrgView{Name: r.PostFormValue("name"), HasOrg: c.Org.ID != ""}
 	o, err := s.CreateForUser(r.Context(), v.Name, c.P.User.ID, c.Actor.Meta)
 	if err != nil {
-		if !s.formErrors(w, r, err, &v.Errors, nil) {
+		if !s.FormErrors(w, r, err, &v.Errors, nil) {
 			return
 		}
-		s.render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), newOrgPage(c.page("Create an organization", ""), v))
+		s.Render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), newOrgPage(c.Page("Create an organization", ""), v))
 		return
 	}
 	s.useOrg(w, r, o.ID)
-	done(w, r, "/", o.Name+" is ready. You are its owner.")
+	Done(w, r, "/", o.Name+" is ready. You are its owner.")
 }
 
 // ---------- Switch organization ----------
 
-func (s *Service) switchOrg(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) switchOrg(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	id := strings.TrimSpace(r.PostFormValue("org_id"))
 	for _, o := range c.Orgs {
 		if o.ID == id {
 			s.useOrg(w, r, o.ID)
-			done(w, r, "/", "You are now working in "+o.Name+".")
+			Done(w, r, "/", "You are now working in "+o.Name+".")
 			return
 		}
 	}
 	// Not one of the person's organizations: the same as one that does not exist.
-	s.render(w, r, http.StatusNotFound, web.ErrorPage(c.page("Not found", ""), "404", "No such organization",
+	s.Render(w, r, http.StatusNotFound, web.ErrorPage(c.Page("Not found", ""), "404", "No such organization",
 		"You are not a member of that organization. Pick one of yours from the switcher."))
 }
 
-func (s *Service) settingsHome(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) settingsHome(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	http.Redirect(w, r, "/settings/organization", http.StatusSeeOther)
 }

@@ -33,7 +33,7 @@ func (v membersView) CanChange(m MemberView) bool {
 // CanLeave reports whether the viewer may leave: not as the last owner.
 func (v membersView) CanLeave() bool { return v.MyRole != Owner || v.Owners > 1 }
 
-func (s *Service) membersView(r *http.Request, c *webCtx) (membersView, error) {
+func (s *Service) membersView(r *http.Request, c *WebCtx) (membersView, error) {
 	ctx := r.Context()
 	members, err := s.Members(ctx, c.Org.ID)
 	if err != nil {
@@ -53,23 +53,23 @@ func (s *Service) membersView(r *http.Request, c *webCtx) (membersView, error) {
 	return v, nil
 }
 
-func (s *Service) membersPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) membersPage(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	v, err := s.membersView(r, c)
 	if err != nil {
 		web.ServerError(w, r, s.log, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, membersPage(c.page("Members", "settings"), c, v))
+	s.Render(w, r, http.StatusOK, membersPage(c.Page("Members", "settings"), c, v))
 }
 
-func (s *Service) inviteSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) inviteSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	email, role := strings.TrimSpace(r.PostFormValue("email")), Role(r.PostFormValue("role"))
 	res, err := s.AddMember(r.Context(), c.Actor, email, role)
 	if err == nil {
 		if res.Status == "invited" {
-			done(w, r, "/settings/members", "Invitation sent to "+res.Invitation.Email+".")
+			Done(w, r, "/settings/members", "Invitation sent to "+res.Invitation.Email+".")
 		} else {
-			done(w, r, "/settings/members", res.Member.Name+" joined "+c.Org.Name+" as "+string(res.Member.Role)+".")
+			Done(w, r, "/settings/members", res.Member.Name+" joined "+c.Org.Name+" as "+string(res.Member.Role)+".")
 		}
 		return
 	}
@@ -79,58 +79,58 @@ func (s *Service) inviteSubmit(w http.ResponseWriter, r *http.Request, c *webCtx
 		return
 	}
 	v.Email, v.Role = email, string(role)
-	if !s.formErrors(w, r, err, &v.Errors, nil) {
+	if !s.FormErrors(w, r, err, &v.Errors, nil) {
 		return
 	}
 	if fe, _ := web.ProblemErrors(err, nil); fe.Status == http.StatusConflict {
 		v.Errors = web.FormErrors{Status: http.StatusConflict}
 		v.Errors.Set("email", fe.Message)
 	}
-	s.render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), membersPage(c.page("Members", "settings"), c, v))
+	s.Render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), membersPage(c.Page("Members", "settings"), c, v))
 }
 
-func (s *Service) changeRoleSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) changeRoleSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	m, err := s.ChangeRole(r.Context(), c.Actor, r.PathValue("userID"), Role(r.PostFormValue("role")))
 	if err != nil {
-		s.failed(w, r, c, "/settings/members", err)
+		s.Failed(w, r, c, "/settings/members", err)
 		return
 	}
-	done(w, r, "/settings/members", m.Name+" is now "+string(m.Role)+".")
+	Done(w, r, "/settings/members", m.Name+" is now "+string(m.Role)+".")
 }
 
-func (s *Service) removeMemberSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) removeMemberSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	userID := r.PathValue("userID")
 	var name string
 	if m, err := s.member(r.Context(), c.Org.ID, userID); err == nil {
 		name = m.Name
 	}
 	if err := s.RemoveMember(r.Context(), c.Actor, userID); err != nil {
-		s.failed(w, r, c, "/settings/members", err)
+		s.Failed(w, r, c, "/settings/members", err)
 		return
 	}
 	if userID == c.P.User.ID {
 		s.forgetOrg(w, r)
-		done(w, r, "/", "You left "+c.Org.Name+".")
+		Done(w, r, "/", "You left "+c.Org.Name+".")
 		return
 	}
-	done(w, r, "/settings/members", name+" was removed from "+c.Org.Name+".")
+	Done(w, r, "/settings/members", name+" was removed from "+c.Org.Name+".")
 }
 
-func (s *Service) resendInvitationSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) resendInvitationSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	inv, err := s.ResendInvitation(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
-		s.failed(w, r, c, "/settings/members", err)
+		s.Failed(w, r, c, "/settings/members", err)
 		return
 	}
-	done(w, r, "/settings/members", "A new invitation link was sent to "+inv.Email+".")
+	Done(w, r, "/settings/members", "A new invitation link was sent to "+inv.Email+".")
 }
 
-func (s *Service) revokeInvitationSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) revokeInvitationSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	if err := s.RevokeInvitation(r.Context(), c.Actor, r.PathValue("id")); err != nil {
-		s.failed(w, r, c, "/settings/members", err)
+		s.Failed(w, r, c, "/settings/members", err)
 		return
 	}
-	done(w, r, "/settings/members", "The invitation was revoked; its link no longer works.")
+	Done(w, r, "/settings/members", "The invitation was revoked; its link no longer works.")
 }
 
 // ---------- Accepting an invitation ----------
@@ -180,7 +180,7 @@ func (s *Service) renderInvitation(w http.ResponseWriter, r *http.Request, statu
 	web.Render(w, r, status, invitationPage(v))
 }
 
-func (s *Service) acceptInvitationSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) acceptInvitationSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	token := r.PostFormValue("token")
 	o, err := s.AcceptInvitation(r.Context(), token, c.P.User.ID, c.Actor.Meta)
 	if err != nil {
@@ -190,11 +190,11 @@ func (s *Service) acceptInvitationSubmit(w http.ResponseWriter, r *http.Request,
 			s.renderInvitation(w, r, http.StatusBadRequest, v)
 			return
 		}
-		s.failed(w, r, c, "/", err)
+		s.Failed(w, r, c, "/", err)
 		return
 	}
 	s.useOrg(w, r, o.ID)
-	done(w, r, "/", "You joined "+o.Name+".")
+	Done(w, r, "/", "You joined "+o.Name+".")
 }
 
 // accountName names a signed-in person by email, or by name without one.

@@ -15,7 +15,7 @@ type orgSettingsView struct {
 	Timezones                []string
 }
 
-func (s *Service) orgSettingsView(c *webCtx, o Organization) orgSettingsView {
+func (s *Service) orgSettingsView(c *WebCtx, o Organization) orgSettingsView {
 	v := orgSettingsView{Org: o, Name: o.Name, Currency: o.DefaultCurrency, Timezone: o.Timezone, CanEdit: c.Can(OrgWrite), Timezones: commonTimezones}
 	for _, code := range Currencies() {
 		v.Currencies = append(v.Currencies, web.Option{Value: code, Label: code})
@@ -23,20 +23,20 @@ func (s *Service) orgSettingsView(c *webCtx, o Organization) orgSettingsView {
 	return v
 }
 
-func (s *Service) orgSettingsPage(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) orgSettingsPage(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	o, err := s.Get(r.Context(), c.Org.ID)
 	if err != nil {
 		web.ServerError(w, r, s.log, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, orgSettingsPage(c.page("Organization settings", "settings"), c, s.orgSettingsView(c, o)))
+	s.Render(w, r, http.StatusOK, orgSettingsPage(c.Page("Organization settings", "settings"), c, s.orgSettingsView(c, o)))
 }
 
-func (s *Service) orgSettingsSubmit(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (s *Service) orgSettingsSubmit(w http.ResponseWriter, r *http.Request, c *WebCtx) {
 	name, currency, tz := r.PostFormValue("name"), r.PostFormValue("default_currency"), r.PostFormValue("timezone")
 	_, err := s.Update(r.Context(), c.Actor, Settings{Name: &name, DefaultCurrency: &currency, Timezone: &tz})
 	if err == nil {
-		done(w, r, "/settings/organization", "Settings saved.")
+		Done(w, r, "/settings/organization", "Settings saved.")
 		return
 	}
 	o, gerr := s.Get(r.Context(), c.Org.ID)
@@ -46,10 +46,10 @@ func (s *Service) orgSettingsSubmit(w http.ResponseWriter, r *http.Request, c *w
 	}
 	v := s.orgSettingsView(c, o)
 	v.Name, v.Currency, v.Timezone = name, currency, tz
-	if !s.formErrors(w, r, err, &v.Errors, nil) {
+	if !s.FormErrors(w, r, err, &v.Errors, nil) {
 		return
 	}
-	s.render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), orgSettingsPage(c.page("Organization settings", "settings"), c, v))
+	s.Render(w, r, v.Errors.StatusOr(http.StatusUnprocessableEntity), orgSettingsPage(c.Page("Organization settings", "settings"), c, v))
 }
 
 // commonTimezones are suggestions for the time zone field; any IANA name
