@@ -37,6 +37,7 @@ func (a *App) routes() (http.Handler, error) {
 	w.Register(mux)
 	a.Identity.RegisterWeb(mux)
 	a.Orgs.RegisterWeb(mux)
+	a.CRM.RegisterWeb(mux)
 	a.registerDevMailbox(mux)
 
 	m := httpx.NewMetrics(a.Metrics)
