@@ -32,6 +32,10 @@ func TestContactsCRUDValidationAndEvents(t *testing.T) {
 		if tags := fmt.Sprint(ann.Body["tags"]); tags != "[lead VIP]" {
 			t.Fatalf("tags = %s", tags)
 		}
+		// Reads return the tags in name order too, in one query with the row.
+		if got := c.must(200, "GET", "/contacts/"+ann.Str("id"), nil); fmt.Sprint(got.Body["tags"]) != "[lead VIP]" {
+			t.Fatalf("read tags = %s", got.Raw)
+		}
 		// Email is unique per org, whatever its case.
 		if r := c.do("POST", "/contacts", map[string]any{"first_name": "Dup", "email": "ANN.LEE@example.com"}); r.Status != 409 {
 			t.Fatalf("duplicate email: %d %s", r.Status, r.Raw)
@@ -47,6 +51,7 @@ func TestContactsCRUDValidationAndEvents(t *testing.T) {
 			"body.owner_id":          {"first_name": "X", "owner_id": other.UserID},
 			"body.custom_fields.x":   {"first_name": "X", "custom_fields": map[string]any{"x": 1}},
 			"body.first_name":        {"title": "Nameless"},
+			"body.tags":              {"first_name": "X", "tags": []string{"a\x1fb"}},
 		} {
 			r := c.do("POST", "/contacts", body)
 			if r.Status != 422 || !strings.Contains(r.Raw, name) {

@@ -2,7 +2,8 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -142,14 +143,18 @@ func (s *Service) CreateCompany(ctx context.Context, a org.Actor, in CompanyInpu
 // Company returns one company with its tags.
 func (s *Service) Company(ctx context.Context, orgID, id string) (Company, error) {
 	var c Company
-	if !db.ValidID(id) || s.db.Read.NewSelect().Model(&c).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx) != nil {
+	if !db.ValidID(id) {
 		return c, errCompanyNotFound
 	}
-	list := []Company{c}
-	if err := s.loadCompanyTags(ctx, list); err != nil {
+	q := s.db.Read.NewSelect().Model(&c).Where("company.org_id = ?", orgID).Where("company.id = ?", id)
+	s.selectTags(q, SubjectCompany, "company")
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return c, errCompanyNotFound
+		}
 		return c, err
 	}
-	return decodeCompany(list[0]), nil
+	return decodeCompany(c), nil
 }
 
 // UpdateCompany changes the given fields; contacts' search text follows a
@@ -266,6 +271,7 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 	limit := httpx.Limit(f.Limit)
 	list := []Company{}
 	q := s.db.Read.NewSelect().Model(&list).Where("company.org_id = ?", orgID).Limit(int64(limit + 1))
+	s.selectTags(q, SubjectCompany, "company")
 	if err := s.applyFilter(ctx, q, orgID, SubjectCompany, companySearch, f); err != nil {
 		return nil, "", err
 	}
@@ -288,9 +294,6 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 		}
 		next = order.next(vals, last.ID)
 	}
-	if err := s.loadCompanyTags(ctx, list); err != nil {
-		return nil, "", err
-	}
 	for i := range list {
 		list[i] = decodeCompany(list[i])
 	}
@@ -298,12 +301,9 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 }
 
 func decodeCompany(c Company) Company {
-	c.CustomFields = map[string]any{}
-	if c.CustomFieldsText != "" {
-		json.Unmarshal([]byte(c.CustomFieldsText), &c.CustomFields)
-	}
+	c.CustomFields = decodeCustomValues(c.CustomFieldsText)
 	if c.Tags == nil {
-		c.Tags = []string{}
+		c.Tags = splitTags(c.TagList)
 	}
 	return c
 }

@@ -2,7 +2,7 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"maps"
 	"net/http"
@@ -181,14 +181,15 @@ func (s *Service) Contact(ctx context.Context, orgID, id string) (Contact, error
 	if !db.ValidID(id) {
 		return c, errContactNotFound
 	}
-	if err := s.db.Read.NewSelect().Model(&c).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx); err != nil {
-		return c, errContactNotFound
-	}
-	list := []Contact{c}
-	if err := s.loadContactTags(ctx, list); err != nil {
+	q := s.db.Read.NewSelect().Model(&c).Where("contact.org_id = ?", orgID).Where("contact.id = ?", id)
+	s.selectTags(q, SubjectContact, "contact")
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return c, errContactNotFound
+		}
 		return c, err
 	}
-	return decodeContact(list[0]), nil
+	return decodeContact(c), nil
 }
 
 // UpdateContact changes the given fields and records contact.updated with
@@ -279,12 +280,9 @@ func contactPayload(c Contact) map[string]any {
 
 // decodeContact fills the JSON-only fields of a loaded contact.
 func decodeContact(c Contact) Contact {
-	c.CustomFields = map[string]any{}
-	if c.CustomFieldsText != "" {
-		json.Unmarshal([]byte(c.CustomFieldsText), &c.CustomFields)
-	}
+	c.CustomFields = decodeCustomValues(c.CustomFieldsText)
 	if c.Tags == nil {
-		c.Tags = []string{}
+		c.Tags = splitTags(c.TagList)
 	}
 	return c
 }

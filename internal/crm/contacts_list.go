@@ -69,6 +69,7 @@ func (s *Service) ListContacts(ctx context.Context, orgID string, f ContactFilte
 	limit := httpx.Limit(f.Limit)
 	list := []Contact{}
 	q := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(limit + 1))
+	s.selectTags(q, SubjectContact, "contact")
 	if f.CompanyID != "" {
 		q.Where("contact.company_id = ?", f.CompanyID)
 	}
@@ -86,9 +87,6 @@ func (s *Service) ListContacts(ctx context.Context, orgID string, f ContactFilte
 		list = list[:limit]
 		last := list[limit-1]
 		next = order.next(contactSortValues(order, last), last.ID)
-	}
-	if err := s.loadContactTags(ctx, list); err != nil {
-		return nil, "", err
 	}
 	for i := range list {
 		list[i] = decodeContact(list[i])
@@ -114,14 +112,12 @@ func (s *Service) SearchContacts(ctx context.Context, orgID, q string, limit int
 		return list, nil
 	}
 	query := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(httpx.Limit(limit)))
+	s.selectTags(query, SubjectContact, "contact")
 	if s.db.Kind == db.Postgres {
 		contactSearch.match(s.db.Kind, query, tokens)
 	}
 	contactSearch.rank(s.db.Kind, query, tokens)
 	if err := query.Scan(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.loadContactTags(ctx, list); err != nil {
 		return nil, err
 	}
 	for i := range list {

@@ -176,6 +176,16 @@ func (s *Service) DeleteCustomField(ctx context.Context, a org.Actor, id string)
 // applyCustomValues validates changes against the org's definitions and
 // merges them into stored (JSON); null clears a value. Values of removed
 // fields are dropped. It returns the new JSON and the changed keys.
+// decodeCustomValues reads a record's stored custom field values; most
+// records have none ("{}"), which skips the JSON decoder on list pages.
+func decodeCustomValues(stored string) map[string]any {
+	out := map[string]any{}
+	if stored != "" && stored != "{}" {
+		_ = json.Unmarshal([]byte(stored), &out) // applyCustomValues only stores objects
+	}
+	return out
+}
+
 func (s *Service) applyCustomValues(ctx context.Context, q bun.IDB, orgID, object, stored string, in map[string]any) (string, map[string]change, error) {
 	current := map[string]any{}
 	json.Unmarshal([]byte(stored), &current)

@@ -27,6 +27,7 @@ type Contact struct {
 	CustomFieldsText string         `bun:"custom_fields" json:"-"`
 	CustomFields     map[string]any `bun:"-" json:"custom_fields"`
 	Tags             []string       `bun:"-" json:"tags"`
+	TagList          string         `bun:"tag_list,scanonly" json:"-"` // tag names of a list row (selectTags)
 	SearchText       string         `bun:"search_text" json:"-"`
 	CreatedAt        time.Time      `bun:"created_at" json:"created_at"`
 	UpdatedAt        time.Time      `bun:"updated_at" json:"updated_at"`
@@ -59,6 +60,7 @@ type Company struct {
 	CustomFieldsText string         `bun:"custom_fields" json:"-"`
 	CustomFields     map[string]any `bun:"-" json:"custom_fields"`
 	Tags             []string       `bun:"-" json:"tags"`
+	TagList          string         `bun:"tag_list,scanonly" json:"-"` // tag names of a list row (selectTags)
 	SearchText       string         `bun:"search_text" json:"-"`
 	CreatedAt        time.Time      `bun:"created_at" json:"created_at"`
 	UpdatedAt        time.Time      `bun:"updated_at" json:"updated_at"`
