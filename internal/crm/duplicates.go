@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,9 +27,12 @@ type DuplicateGroup struct {
 const maxDuplicateGroups = 50
 
 // Duplicates finds groups of possibly duplicate contacts, using the
-// (org_id, phone_key) and (org_id, telegram_key) indexes.
+// (org_id, phone_key) and (org_id, telegram_key) indexes. Contacts sharing
+// both a phone and a username form one group, not two, so one merge
+// settles them.
 func (s *Service) Duplicates(ctx context.Context, orgID string) ([]DuplicateGroup, error) {
 	groups := []DuplicateGroup{}
+	listed := map[string]bool{} // the member ids of each group, joined
 	for _, by := range []struct{ reason, column string }{{"phone", "phone_key"}, {"telegram_username", "telegram_key"}} {
 		var keys []string
 		err := s.db.Read.NewSelect().Model((*Contact)(nil)).Column(by.column).Where("org_id = ?", orgID).
@@ -63,12 +67,24 @@ func (s *Service) Duplicates(ctx context.Context, orgID string) ([]DuplicateGrou
 			g.Contacts = append(g.Contacts, decodeContact(c))
 		}
 		for _, k := range keys {
-			if g := byKey[k]; g != nil && len(g.Contacts) > 1 {
-				groups = append(groups, *g)
+			g := byKey[k]
+			if g == nil || len(g.Contacts) < 2 || listed[memberIDs(g.Contacts)] {
+				continue
 			}
+			listed[memberIDs(g.Contacts)] = true
+			groups = append(groups, *g)
 		}
 	}
 	return groups, nil
+}
+
+// memberIDs identifies a group by its contacts (loaded in id order).
+func memberIDs(list []Contact) string {
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return strings.Join(ids, ",")
 }
 
 // MergeInput says which contact disappears into the survivor and which of
@@ -78,18 +94,33 @@ type MergeInput struct {
 	// Take lists fields whose value comes from the other contact; every
 	// other field keeps the survivor's value (or the other's when the
 	// survivor's is empty).
-	Take []string `json:"take,omitempty" maxItems:"20" doc:"Fields to take from the other contact: first_name, last_name, email, phone, telegram_username, title, company_id, owner_id"`
+	Take []string `json:"take,omitempty" maxItems:"120" doc:"Fields to take from the other contact: first_name, last_name, email, phone, telegram_username, title, company_id, owner_id, or custom_fields.<key>"`
 }
 
-var mergeable = []string{"first_name", "last_name", "email", "phone", "telegram_username", "title", "company_id", "owner_id"}
+// mergeableFields are the contact fields a merge chooses between, in the
+// order people read them.
+var mergeableFields = []string{"first_name", "last_name", "email", "phone", "telegram_username", "title", "company_id", "owner_id"}
+
+// customTakePrefix names a custom field in MergeInput.Take.
+const customTakePrefix = "custom_fields."
+
+// checkTake refuses a field that a merge cannot take.
+func checkTake(take []string) error {
+	for _, f := range take {
+		key, custom := strings.CutPrefix(f, customTakePrefix)
+		if custom && validFieldKey(key) || slices.Contains(mergeableFields, f) {
+			continue
+		}
+		return invalidField("take", "Cannot take "+f+"; choose among "+strings.Join(mergeableFields, ", ")+" or custom_fields.<key>.")
+	}
+	return nil
+}
 
 // MergeContacts folds other into survivor: chosen values, every note and
 // tag, then deletes other. Records contact.merged on the survivor.
 func (s *Service) MergeContacts(ctx context.Context, a org.Actor, survivorID string, in MergeInput) (Contact, error) {
-	for _, f := range in.Take {
-		if !slices.Contains(mergeable, f) {
-			return Contact{}, invalidField("take", "Cannot take "+f+"; choose among "+strings.Join(mergeable, ", ")+".")
-		}
+	if err := checkTake(in.Take); err != nil {
+		return Contact{}, err
 	}
 	if in.OtherID == survivorID {
 		return Contact{}, invalidField("other_id", "A contact cannot be merged into itself.")
@@ -107,6 +138,11 @@ func (s *Service) MergeContacts(ctx context.Context, a org.Actor, survivorID str
 			return err
 		}
 		mergeFields(&survivor, other, in.Take)
+		defs, err := s.fieldDefs(ctx, tx, a.OrgID, SubjectContact)
+		if err != nil {
+			return err
+		}
+		survivor.CustomFieldsText = mergeCustomValues(survivor.CustomFieldsText, other.CustomFieldsText, in.Take, defs)
 		// The other goes first, so its email is free for the survivor.
 		if _, err := tx.NewUpdate().Model((*Note)(nil)).Set("subject_id = ?", survivor.ID).Where("org_id = ?", a.OrgID).
 			Where("subject_type = ?", SubjectContact).Where("subject_id = ?", other.ID).Exec(ctx); err != nil {
@@ -116,7 +152,6 @@ func (s *Service) MergeContacts(ctx context.Context, a org.Actor, survivorID str
 		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("id = ?", other.ID).Exec(ctx); err != nil {
 			return err
 		}
-		var err error
 		if survivor.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, survivor.ID, tags); err != nil {
 			return err
 		}
@@ -126,7 +161,7 @@ func (s *Service) MergeContacts(ctx context.Context, a org.Actor, survivorID str
 		}
 		survivor.PhoneKey, survivor.TelegramKey = PhoneKey(survivor.Phone), strings.ToLower(survivor.TelegramUsername)
 		survivor.SearchText, survivor.UpdatedAt = contactSearchText(survivor, companyName), s.now().UTC()
-		if _, err := tx.NewUpdate().Model(&survivor).ExcludeColumn("id", "org_id", "created_at", "custom_fields").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(&survivor).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
 			return emailConflict(err)
 		}
 		out = survivor
@@ -136,6 +171,27 @@ func (s *Service) MergeContacts(ctx context.Context, a org.Actor, survivorID str
 		return Contact{}, err
 	}
 	return decodeContact(out), nil
+}
+
+// mergeCustomValues is the survivor's custom values (JSON) after a merge:
+// values of fields named "custom_fields.<key>" in take come from other, as
+// do those the survivor lacks. Values of removed fields are dropped.
+func mergeCustomValues(survivor, other string, take []string, defs map[string]CustomField) string {
+	kept, theirs := map[string]any{}, map[string]any{}
+	json.Unmarshal([]byte(survivor), &kept)
+	json.Unmarshal([]byte(other), &theirs)
+	out := map[string]any{}
+	for key := range defs {
+		v, has := kept[key]
+		if w, ok := theirs[key]; ok && (!has || slices.Contains(take, customTakePrefix+key)) {
+			v, has = w, true
+		}
+		if has {
+			out[key] = v
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
 }
 
 // mergeFields fills the survivor from other: fields in take always, the

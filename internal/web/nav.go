@@ -26,8 +26,8 @@ func navItems() []NavItem {
 	return []NavItem{
 		{Key: "home", Label: "Home", Href: "/", Icon: "home", Ready: true, Section: sectionWorkspace},
 		{Key: "inbox", Label: "Inbox", Icon: "inbox", Section: sectionWorkspace},
-		{Key: "contacts", Label: "Contacts", Icon: "contacts", Section: sectionWorkspace},
-		{Key: "companies", Label: "Companies", Icon: "companies", Section: sectionWorkspace},
+		{Key: "contacts", Label: "Contacts", Href: "/contacts", Icon: "contacts", Ready: true, Section: sectionWorkspace},
+		{Key: "companies", Label: "Companies", Href: "/companies", Icon: "companies", Ready: true, Section: sectionWorkspace},
 		{Key: "deals", Label: "Deals", Icon: "deals", Section: sectionWorkspace},
 		{Key: "campaigns", Label: "Campaigns", Icon: "campaigns", Section: sectionWorkspace},
 		{Key: "agents", Label: "Agents", Icon: "agents", Section: sectionWorkspace},

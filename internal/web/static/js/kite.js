@@ -24,6 +24,8 @@
  *   Copy      [data-copy="selector"] copies that element's value or text.
  *   Busy      a submitted form's submit button gets aria-busy="true" and
  *             ignores further clicks, so a slow answer is not sent twice.
+ *   Search    the top bar's combobox (form[data-search]): "/" focuses it,
+ *             arrows and Enter pick an option (see "Global search" below).
  *
  * This file loads in <head> without defer so the saved theme is applied
  * before the first paint; everything touching the body waits for it.
@@ -488,4 +490,182 @@
     setTheme: setTheme,
     theme: currentTheme
   };
+})();
+
+/* ---------- Global search ---------- */
+
+/*
+ * The top bar's search (form[data-search]) is an ARIA combobox: htmx swaps
+ * the options into its listbox as one types; this block opens and closes
+ * the listbox, moves the active option with ArrowDown/ArrowUp (focus stays
+ * in the input, aria-activedescendant names the option), opens it with
+ * Enter and closes the list with Escape. "/" focuses the box unless one is
+ * typing in a field. Enter with no active option submits the form: the
+ * full results page.
+ */
+(function () {
+  "use strict";
+
+  function searchParts(el) {
+    var form = el instanceof Element ? el.closest("form[data-search]") : null;
+    if (!form) return null;
+    return { form: form, input: form.querySelector("[role=combobox]"), list: form.querySelector("[role=listbox]") };
+  }
+
+  function choosable(p) {
+    return Array.prototype.filter.call(p.list.querySelectorAll("[role=option]"), function (o) {
+      return o.getAttribute("aria-disabled") !== "true";
+    });
+  }
+
+  function activeOption(p) {
+    return p.list.hidden ? null : p.list.querySelector("[role=option][aria-selected=true]");
+  }
+
+  function setActive(p, option) {
+    var old = p.list.querySelector("[role=option][aria-selected=true]");
+    if (old) old.setAttribute("aria-selected", "false");
+    if (!option) {
+      p.input.removeAttribute("aria-activedescendant");
+      return;
+    }
+    option.setAttribute("aria-selected", "true");
+    p.input.setAttribute("aria-activedescendant", option.id);
+    option.scrollIntoView({ block: "nearest" });
+  }
+
+  function setOpen(p, open) {
+    p.list.hidden = !open;
+    p.input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) setActive(p, null);
+  }
+
+  // move steps the active option, wrapping around at either end.
+  function move(p, step) {
+    var options = choosable(p);
+    if (!options.length) return;
+    setOpen(p, true);
+    var at = options.indexOf(activeOption(p));
+    var next = at === -1 ? (step > 0 ? 0 : options.length - 1) : (at + step + options.length) % options.length;
+    setActive(p, options[next]);
+  }
+
+  function typingInField(t) {
+    return t instanceof Element && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey && !typingInField(e.target) && !document.querySelector("dialog[open]")) {
+      var box = document.querySelector("form[data-search] [role=combobox]");
+      if (!box) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+      return;
+    }
+    var p = searchParts(e.target);
+    if (!p || e.target !== p.input) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      move(p, e.key === "ArrowDown" ? 1 : -1);
+    } else if (e.key === "Enter") {
+      var option = activeOption(p);
+      if (option && option.href) {
+        e.preventDefault();
+        window.location.assign(option.href);
+      }
+    } else if (e.key === "Escape" && !p.list.hidden) {
+      e.preventDefault(); // keeps the typed text, which a search input would clear
+      setOpen(p, false);
+    }
+  });
+
+  // New options arrived (or none, for an empty query): show them to
+  // someone still in the box.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var p = searchParts(e.detail && e.detail.target);
+    if (!p || e.detail.target !== p.list) return;
+    setActive(p, null);
+    setOpen(p, p.list.children.length > 0 && document.activeElement === p.input);
+  });
+
+  document.addEventListener("focusin", function (e) {
+    var p = searchParts(e.target);
+    if (p && e.target === p.input && p.input.value && p.list.children.length > 0) setOpen(p, true);
+  });
+
+  // Tabbing away or clicking elsewhere closes the list; a click on an
+  // option is inside the form and follows its link.
+  document.addEventListener("focusout", function (e) {
+    var p = searchParts(e.target);
+    if (p && e.relatedTarget instanceof Element && !p.form.contains(e.relatedTarget)) setOpen(p, false);
+  });
+  document.addEventListener("click", function (e) {
+    document.querySelectorAll("form[data-search]").forEach(function (form) {
+      var p = searchParts(form);
+      if (p && !p.list.hidden && !(e.target instanceof Node && form.contains(e.target))) setOpen(p, false);
+    });
+  });
+
+  // Pointing at an option makes it the active one, so the keyboard goes
+  // on from there.
+  document.addEventListener("mousemove", function (e) {
+    var option = e.target instanceof Element ? e.target.closest("form[data-search] [role=option]") : null;
+    var p = option && searchParts(option);
+    if (p && option.getAttribute("aria-disabled") !== "true" && option !== activeOption(p)) setActive(p, option);
+  });
+})();
+
+/*
+ * Row selection for bulk actions. A table's [data-select-all] checkbox
+ * checks or clears every [data-select-row] in it, and is itself checked,
+ * mixed or clear as the rows are. The bulk bar's [data-bulk-count] says how
+ * many rows are selected (data-noun / data-plural name them), and the bar
+ * gets data-selected while any are. Rows added by "load more" count too.
+ */
+(function () {
+  "use strict";
+
+  function rowsOf(table) {
+    return Array.prototype.slice.call(table.querySelectorAll("[data-select-row]"));
+  }
+
+  function sync(table) {
+    var rows = rowsOf(table);
+    var checked = rows.filter(function (r) { return r.checked; }).length;
+    var all = table.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = rows.length > 0 && checked === rows.length;
+      all.indeterminate = checked > 0 && checked < rows.length;
+    }
+    var formID = rows.length ? rows[0].getAttribute("form") : null;
+    var bar = formID ? document.getElementById(formID) : null;
+    if (!bar) return;
+    var count = bar.querySelector("[data-bulk-count]");
+    if (count && checked > 0) {
+      count.textContent = checked + " " + (checked === 1 ? count.getAttribute("data-noun") : count.getAttribute("data-plural")) + " selected";
+    } else if (count) {
+      count.textContent = "No " + count.getAttribute("data-plural") + " selected";
+    }
+    if (checked > 0) bar.setAttribute("data-selected", "");
+    else bar.removeAttribute("data-selected");
+  }
+
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLInputElement)) return;
+    var table = t.closest("table");
+    if (!table) return;
+    if (t.hasAttribute("data-select-all")) {
+      rowsOf(table).forEach(function (r) { r.checked = t.checked; });
+      sync(table);
+    } else if (t.hasAttribute("data-select-row")) {
+      sync(table);
+    }
+  });
+
+  // New rows arrive unselected: the select-all box may no longer be all.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("table [data-select-all]").forEach(function (all) { sync(all.closest("table")); });
+  });
 })();

@@ -1,0 +1,156 @@
+package crm
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/web"
+)
+
+// Notes on the detail pages: plain text whose web addresses become links.
+// Text is always written escaped by templ; only http(s) addresses that
+// parse become <a> elements, so a note can never inject markup or a
+// javascript: link.
+
+// noteView is a note as the page shows it.
+type noteView struct {
+	ID     string
+	Author string
+	Body   string
+	Parts  []textPart
+	At     time.Time
+	Edited bool
+}
+
+func noteViews(notes []Note, members people) []noteView {
+	out := make([]noteView, len(notes))
+	for i, n := range notes {
+		out[i] = noteView{ID: n.ID, Author: members.name(n.AuthorID), Body: n.Body, Parts: linkify(n.Body), At: n.CreatedAt,
+			Edited: n.UpdatedAt.Sub(n.CreatedAt) > time.Second}
+	}
+	return out
+}
+
+// noteField is the "new note" text area.
+func noteField(body, err string) formField {
+	return formField{Name: "body", Label: "New note", Kind: "textarea", Value: body, Error: err, MaxLength: maxNoteLen,
+		Help: "Plain text. Web addresses (https://…) become links."}
+}
+
+// textPart is a run of text, or a link when Href is set.
+type textPart struct{ Text, Href string }
+
+var webAddress = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// linkify splits text into plain runs and links to http(s) addresses.
+// Punctuation that ends a sentence is not part of the address.
+func linkify(text string) []textPart {
+	var out []textPart
+	last := 0
+	for _, m := range webAddress.FindAllStringIndex(text, -1) {
+		start, end := m[0], m[1]
+		end = start + len(trimAddress(text[start:end]))
+		href := safeHTTPURL(text[start:end])
+		if href == "" {
+			continue
+		}
+		if start > last {
+			out = append(out, textPart{Text: text[last:start]})
+		}
+		out = append(out, textPart{Text: text[start:end], Href: href})
+		last = end
+	}
+	if last < len(text) {
+		out = append(out, textPart{Text: text[last:]})
+	}
+	return out
+}
+
+// trimAddress drops trailing punctuation, keeping a closing parenthesis
+// the address opened (as in Wikipedia links).
+func trimAddress(a string) string {
+	for a != "" {
+		last := a[len(a)-1]
+		switch {
+		case strings.IndexByte(".,;:!?'*", last) >= 0:
+		case last == ')' && strings.Count(a, "(") < strings.Count(a, ")"):
+		default:
+			return a
+		}
+		a = a[:len(a)-1]
+	}
+	return a
+}
+
+// safeHTTPURL returns raw when it is an http or https address with a
+// host, and "" for anything else (javascript:, data:, relative paths).
+func safeHTTPURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// detailShower renders a record's detail page again, with the errors of a
+// refused form next to their fields.
+type detailShower func(w http.ResponseWriter, r *http.Request, c *org.WebCtx, errs web.FormErrors)
+
+func (s *Service) addContactNoteSubmit(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
+	s.addNoteSubmit(w, r, c, contactKind, s.showContact)
+}
+
+func (s *Service) addCompanyNoteSubmit(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
+	s.addNoteSubmit(w, r, c, companyKind, s.showCompany)
+}
+
+// addNoteSubmit adds a note; an empty or too long one is refused next to
+// the text area.
+func (s *Service) addNoteSubmit(w http.ResponseWriter, r *http.Request, c *org.WebCtx, kind recordKind, show detailShower) {
+	id := r.PathValue("id")
+	_, err := s.AddNote(r.Context(), c.Actor, kind.Subject, id, r.PostFormValue("body"))
+	if err == nil {
+		org.Done(w, r, kind.Path+"/"+id+"#notes", "Note added.")
+		return
+	}
+	var errs web.FormErrors
+	if !s.orgs.FormErrors(w, r, err, &errs, nil) {
+		return
+	}
+	if errs.Status == http.StatusNotFound {
+		s.orgs.NotFound(w, r, c)
+		return
+	}
+	show(w, r, c, errs)
+}
+
+// noteReturn is the record page a note form came from.
+func noteReturn(r *http.Request) string {
+	to := web.SafeNext(r.PostFormValue("return"))
+	if strings.HasPrefix(to, contactKind.Path+"/") || strings.HasPrefix(to, companyKind.Path+"/") {
+		return to
+	}
+	return contactKind.Path
+}
+
+func (s *Service) editNoteSubmit(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
+	back := noteReturn(r)
+	if _, err := s.UpdateNote(r.Context(), c.Actor, r.PathValue("id"), r.PostFormValue("body")); err != nil {
+		s.failed(w, r, c, back, err)
+		return
+	}
+	org.Done(w, r, back+"#notes", "Note saved.")
+}
+
+func (s *Service) deleteNoteSubmit(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
+	back := noteReturn(r)
+	if err := s.DeleteNote(r.Context(), c.Actor, r.PathValue("id")); err != nil {
+		s.failed(w, r, c, back, err)
+		return
+	}
+	org.Done(w, r, back+"#notes", "Note deleted.")
+}
