@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,6 +142,7 @@ func (a *App) buildServices() error {
 	if err := a.buildIdentity(reg); err != nil {
 		return err
 	}
+	a.CRM.RegisterJobs(reg)
 	q, err := jobs.New(a.DB, reg, jobs.Config{
 		Workers:       a.cfg.JobWorkers,
 		JobTimeout:    a.cfg.JobTimeout,
@@ -155,6 +157,8 @@ func (a *App) buildServices() error {
 	a.Queue = q
 	a.Events.UseQueue(q)
 	a.Identity.UseQueue(q)
+	a.CRM.UseQueue(q)
+	a.CRM.OnImportProgress(a.publishImportProgress)
 	a.Metrics.MustRegister(q.Collectors()...)
 	a.Metrics.MustRegister(a.Hub.Collectors()...)
 	a.Metrics.MustRegister(newQueueCollector(a.DB))
@@ -280,4 +284,17 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
 	a.Events.Subscribe("realtime", "*", a.publishEvent)
 	return nil
+}
+
+// publishImportProgress pushes a running import's counts to its org's
+// sockets. Progress goes straight to the hub rather than through the
+// outbox: it is transient (the next tick supersedes it), and one outbox
+// event per second per import would fill the event log, webhooks and
+// replays with noise. The durable record is import.started and
+// import.finished, and GET /imports/{id} is always current.
+func (a *App) publishImportProgress(ctx context.Context, im crm.Import) {
+	data, _ := json.Marshal(im)
+	if err := a.Hub.Publish(ctx, realtime.Message{Topic: orgTopic(im.OrgID), Type: "import.progress", Data: data}); err != nil {
+		a.log.Warn("could not publish import progress", "import", im.ID, "err", err)
+	}
 }

@@ -56,7 +56,7 @@ func orgRoutes() []isoRoute {
 
 // isolationRoutes is every organization-scoped route, by capability.
 func isolationRoutes() []isoRoute {
-	return slices.Concat(orgRoutes(), crmRoutes())
+	return slices.Concat(orgRoutes(), crmRoutes(), importRoutes())
 }
 
 // freshMember adds a new viewer to org A and returns their user id.
@@ -136,5 +136,25 @@ func crmRoutes() []isoRoute {
 			id := f.owner().must(http.StatusCreated, "POST", "/tags", map[string]any{"name": f.unique("old")}).Str("id")
 			return map[string]string{"tag": id}, nil
 		}},
+	}
+}
+
+// importRoutes are the CSV import's routes. The harness sends JSON, which
+// the upload refuses as not multipart (422) once the role may import; the
+// upload itself is tested in crm_import_test.go.
+func importRoutes() []isoRoute {
+	upload := func(f *isoFixture) (map[string]string, any) {
+		r := f.owner().upload("/contacts/import", "people.csv", "Name,Email\n"+f.unique("Ann")+",\n", nil)
+		if r.Status != http.StatusAccepted {
+			f.t.Fatalf("upload: %d %s", r.Status, r.Raw)
+		}
+		return map[string]string{"import": r.Str("id")}, nil
+	}
+	return []isoRoute{
+		{Method: "POST", Path: "/contacts/import", Perm: org.CRMWrite, OK: http.StatusUnprocessableEntity,
+			Setup: func(*isoFixture) (map[string]string, any) { return nil, map[string]any{"file": "Name\nAnn\n"} }},
+		{Method: "GET", Path: "/imports", Perm: org.CRMRead, OK: 200, Setup: func(*isoFixture) (map[string]string, any) { return nil, nil }},
+		{Method: "GET", Path: "/imports/{import}", Perm: org.CRMRead, OK: 200, Setup: upload},
+		{Method: "GET", Path: "/imports/{import}/rejected.csv", Perm: org.CRMRead, OK: 200, Setup: upload},
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 	"github.com/kite-crm/kite/internal/platform/realtime"
@@ -118,8 +119,12 @@ func withClientMeta(next http.Handler) http.Handler {
 
 // bodyLimit caps request bodies: API operations set their own limits
 // (huma's MaxBodyBytes, 1 MiB unless an upload raises it), so the outer cap
-// for /api/ only stops absurd uploads; pages take 1 MiB.
+// for /api/ only stops absurd uploads; pages take 1 MiB. CSV imports (API
+// and page) take files up to 100 MiB.
 func bodyLimit(r *http.Request) int64 {
+	if crm.IsImportUpload(r) {
+		return crm.MaxImportRequestBytes
+	}
 	if httpx.IsAPIPath(r.URL.Path) {
 		return httpx.MaxUploadBody
 	}

@@ -151,6 +151,7 @@ func DefaultScenarios() *Registry {
 		NewSearchCommon(),
 		NewContactsCreate(),
 		NewContactsPatch(),
+		NewImport(),
 	)
 	if err != nil {
 		panic("bench: invalid built-in scenario list: " + err.Error())

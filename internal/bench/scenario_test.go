@@ -13,7 +13,7 @@ import (
 func TestDefaultScenariosAreRunnableAndDescribed(t *testing.T) {
 	t.Parallel()
 	r := DefaultScenarios()
-	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me,contacts-list,contacts-deep,contacts-tag,search-rare,search-common,contacts-create,contacts-patch" {
+	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me,contacts-list,contacts-deep,contacts-tag,search-rare,search-common,contacts-create,contacts-patch,import" {
 		t.Errorf("names %q", got)
 	}
 	for _, s := range r.All() {

@@ -72,6 +72,7 @@ func (s *Service) RegisterAPI(api huma.API, g *org.Guard) {
 	s.registerNotes(api, g)
 	s.registerTags(api, g)
 	s.registerCustomFields(api, g)
+	s.registerImports(api, g)
 }
 
 func (s *Service) registerCustomFields(api huma.API, g *org.Guard) {

@@ -13,8 +13,9 @@ import (
 )
 
 // Seeding fills an organization with realistic companies and contacts for
-// benchmarks and demos, fast: many rows per statement, no domain events
-// (seeded rows are not activity anyone did).
+// benchmarks and demos, fast: many rows per statement (batch.go, shared
+// with CSV imports), no domain events (seeded rows are not activity anyone
+// did).
 
 // SeedOptions size the data.
 type SeedOptions struct {
@@ -65,7 +66,7 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 			companyIDs = append(companyIDs, c.ID)
 			companyNames[c.ID] = name
 		}
-		if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if err := insertCompanies(ctx, s.db, rows); err != nil {
 			return done, 0, err
 		}
 		done += n
@@ -94,14 +95,10 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 			}
 		}
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			if err := insertContacts(ctx, tx, rows); err != nil {
 				return err
 			}
-			if len(links) == 0 {
-				return nil
-			}
-			_, err := tx.NewInsert().Model(&links).Exec(ctx)
-			return err
+			return linkContactTags(ctx, tx, links)
 		})
 		if err != nil {
 			return o.Companies, done, err

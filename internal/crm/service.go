@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/events"
+	"github.com/kite-crm/kite/internal/platform/jobs"
 )
 
 // Service is the CRM: the only entry point other packages use.
@@ -18,8 +20,11 @@ type Service struct {
 	db     *db.DB
 	events *events.Bus
 	orgs   *org.Service
+	queue  *jobs.Queue
 	log    *slog.Logger
 	now    func() time.Time
+	// importProgress, when set, hears how running imports advance.
+	importProgress func(ctx context.Context, im Import)
 }
 
 // NewService builds the CRM service.
@@ -29,6 +34,21 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, log *slog.Logger) 
 	}
 	return &Service{db: d, events: bus, orgs: orgs, log: log, now: time.Now}
 }
+
+// RegisterJobs adds the CRM's background jobs to reg: CSV imports, and
+// the hourly removal of uploads left without a mapping.
+func (s *Service) RegisterJobs(reg *jobs.Registry) {
+	jobs.Register(reg, &importWorker{s: s})
+	jobs.Register(reg, &draftSweepWorker{s: s})
+	reg.Every(time.Hour, func() river.JobArgs { return draftSweepArgs{} })
+}
+
+// UseQueue binds the queue that imports are enqueued on.
+func (s *Service) UseQueue(q *jobs.Queue) { s.queue = q }
+
+// OnImportProgress sets fn to hear, about once a second, how a running
+// import advances (and once when it ends).
+func (s *Service) OnImportProgress(fn func(ctx context.Context, im Import)) { s.importProgress = fn }
 
 // record writes a domain event in tx.
 func (s *Service) record(ctx context.Context, tx bun.Tx, a org.Actor, typ, subject string, payload any) error {

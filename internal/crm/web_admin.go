@@ -19,22 +19,9 @@ func (s *Service) registerAdminPages(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+customFieldsPath+"/{id}/remove", in(org.OrgWrite, s.removeCustomFieldSubmit))
 
 	mux.HandleFunc("GET "+duplicatesPath, in(org.CRMRead, s.duplicatesPage))
-	mux.HandleFunc("GET /contacts/{id}/{page}", in(org.CRMWrite, s.contactSubpage))
+	mux.HandleFunc("GET /contacts/{id}/merge", in(org.CRMWrite, s.mergePage))
 	mux.HandleFunc("POST /contacts/{id}/merge", in(org.CRMWrite, s.mergeSubmit))
 
 	mux.HandleFunc("GET "+globalSearchPath, in(org.CRMRead, s.globalSearchPage))
 	mux.HandleFunc("GET "+globalSearchPath+"/suggest", in(org.CRMRead, s.globalSearchSuggest))
-}
-
-// contactSubpage serves GET /contacts/{id}/merge. Its last segment is a
-// wildcard because net/http refuses "GET /contacts/{id}/merge" beside the
-// import's "GET /contacts/import/{id}" (both would match
-// /contacts/import/merge, neither more specific); the import route is
-// more specific than this one, so the two live together.
-func (s *Service) contactSubpage(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
-	if r.PathValue("page") != "merge" {
-		s.orgs.NotFound(w, r, c)
-		return
-	}
-	s.mergePage(w, r, c)
 }
