@@ -122,7 +122,10 @@ func TestContactListsFiltersAndPages(t *testing.T) {
 			var names []string
 			cursor := ""
 			for range 20 {
-				q := query + "&limit=7"
+				q := query
+				if !strings.Contains(q, "limit=") {
+					q += "&limit=7"
+				}
 				if cursor != "" {
 					q += "&cursor=" + url.QueryEscape(cursor)
 				}
@@ -149,6 +152,13 @@ func TestContactListsFiltersAndPages(t *testing.T) {
 		}
 		if tagged := collect("tag=FIVE&sort=created_at"); strings.Join(tagged, ",") != "P00,P05,P10,P15,P20" {
 			t.Fatalf("by tag: %v", tagged)
+		}
+		// The tag filter in the default order pages on the tag link's index.
+		if tagged := collect("tag=five&limit=2"); strings.Join(tagged, ",") != "P20,P15,P10,P05,P00" {
+			t.Fatalf("by tag, newest first, two a page: %v", tagged)
+		}
+		if tagged := collect("tag=five&sort=name&limit=2"); strings.Join(tagged, ",") != "P20,P15,P10,P05,P00" {
+			t.Fatalf("by tag and name, two a page: %v", tagged)
 		}
 		if atCo := collect("company_id=" + co); len(atCo) != 5 {
 			t.Fatalf("by company: %v", atCo)

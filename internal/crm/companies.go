@@ -128,7 +128,7 @@ func (s *Service) CreateCompany(ctx context.Context, a org.Actor, in CompanyInpu
 			return err
 		}
 		if in.Tags != nil {
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, *in.Tags); err != nil {
+			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, c.CreatedAt, *in.Tags); err != nil {
 				return err
 			}
 		}
@@ -180,7 +180,7 @@ func (s *Service) UpdateCompany(ctx context.Context, a org.Actor, id string, in 
 		maps.Copy(changed, custom)
 		if in.Tags != nil {
 			old := s.tagsOf(ctx, tx, SubjectCompany, c.ID)
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, *in.Tags); err != nil {
+			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, c.CreatedAt, *in.Tags); err != nil {
 				return err
 			}
 			if strings.Join(old, "\x00") != strings.Join(c.Tags, "\x00") {
@@ -275,7 +275,7 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 	if err := s.applyFilter(ctx, q, orgID, SubjectCompany, companySearch, f); err != nil {
 		return nil, "", err
 	}
-	if err := order.apply(q, "company", f.Cursor); err != nil {
+	if err := order.apply(q, sortTarget(f, order, companySearch.alias, SubjectCompany), f.Cursor); err != nil {
 		return nil, "", err
 	}
 	if err := q.Scan(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -67,8 +68,9 @@ func (s *Service) ensureTags(ctx context.Context, tx bun.Tx, orgID string, names
 	return tags, err
 }
 
-// setTags replaces the tags of a contact or company; returns the names.
-func (s *Service) setTags(ctx context.Context, tx bun.Tx, orgID, subject, id string, names []string) ([]string, error) {
+// setTags replaces the tags of a contact or company (created at created);
+// returns the names.
+func (s *Service) setTags(ctx context.Context, tx bun.Tx, orgID, subject, id string, created time.Time, names []string) ([]string, error) {
 	clean, err := cleanTagNames(names)
 	if err != nil {
 		return nil, err
@@ -86,13 +88,13 @@ func (s *Service) setTags(ctx context.Context, tx bun.Tx, orgID, subject, id str
 		if subject == SubjectContact {
 			links := make([]contactTag, len(tags))
 			for i, t := range tags {
-				links[i] = contactTag{TagID: t.ID, ContactID: id}
+				links[i] = contactTag{TagID: t.ID, ContactID: id, CreatedAt: created}
 			}
 			_, err = tx.NewInsert().Model(&links).Exec(ctx)
 		} else {
 			links := make([]companyTag, len(tags))
 			for i, t := range tags {
-				links[i] = companyTag{TagID: t.ID, CompanyID: id}
+				links[i] = companyTag{TagID: t.ID, CompanyID: id, CreatedAt: created}
 			}
 			_, err = tx.NewInsert().Model(&links).Exec(ctx)
 		}
