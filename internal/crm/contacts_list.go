@@ -7,7 +7,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
@@ -132,13 +131,15 @@ func (s *Service) SearchContacts(ctx context.Context, orgID, q string, limit int
 	if len(tokens) == 0 {
 		return list, nil
 	}
-	query := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(httpx.Limit(limit)))
-	s.selectTags(query, SubjectContact, "contact")
-	if s.db.Kind == db.Postgres {
-		contactSearch.match(s.db.Kind, query, tokens)
-	}
-	contactSearch.rank(s.db.Kind, query, tokens)
-	if err := query.Scan(ctx); err != nil {
+	limit = httpx.Limit(limit)
+	err := rankedSearch(ctx, s.db.Kind, limit, func() int { return len(list) }, func(capped bool) *bun.SelectQuery {
+		list = list[:0]
+		q := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(limit))
+		s.selectTags(q, SubjectContact, "contact")
+		contactSearch.rank(s.db.Kind, q, orgID, tokens, capped)
+		return q
+	})
+	if err != nil {
 		return nil, err
 	}
 	for i := range list {
