@@ -372,6 +372,14 @@ func TestCustomFields(t *testing.T) {
 		if r := c.do("GET", "/contacts?cf=segment:SMB", nil); r.Status != 422 {
 			t.Fatalf("filter on a removed field: %d", r.Status)
 		}
+		// Its values went with it: a new field with the same key starts empty.
+		if cf := c.must(200, "GET", "/contacts/"+big.Str("id"), nil).Body["custom_fields"].(map[string]any); cf["segment"] != nil {
+			t.Fatalf("removed field's value kept: %v", cf)
+		}
+		c.must(201, "POST", "/custom-fields", map[string]any{"object": "contact", "label": "Segment", "type": "text"})
+		if cf := c.must(200, "GET", "/contacts/"+big.Str("id"), nil).Body["custom_fields"].(map[string]any); cf["segment"] != nil {
+			t.Fatalf("re-added field shows the old value: %v", cf)
+		}
 		co := c.must(201, "POST", "/companies", map[string]any{"name": "Old Co", "custom_fields": map[string]any{"founded": "1999-05-01"}})
 		if co.Body["custom_fields"].(map[string]any)["founded"] != "1999-05-01" {
 			t.Fatalf("company custom = %s", co.Raw)
