@@ -126,24 +126,5 @@ func contactSortValues(o sortOrder, c Contact) []string {
 
 // SearchContacts returns the best matches for q, most relevant first.
 func (s *Service) SearchContacts(ctx context.Context, orgID, q string, limit int) ([]Contact, error) {
-	tokens := SearchTokens(q)
-	list := []Contact{}
-	if len(tokens) == 0 {
-		return list, nil
-	}
-	limit = httpx.Limit(limit)
-	err := rankedSearch(ctx, s.db.Kind, limit, func() int { return len(list) }, func(capped bool) *bun.SelectQuery {
-		list = list[:0]
-		q := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(limit))
-		s.selectTags(q, SubjectContact, "contact")
-		contactSearch.rank(s.db.Kind, q, orgID, tokens, capped)
-		return q
-	})
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		list[i] = decodeContact(list[i])
-	}
-	return list, nil
+	return rankedSearch(ctx, s, contactSearch, SubjectContact, orgID, q, limit, decodeContact)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
 // Full-text search differs by database: FTS5 on SQLite, tsvector + GIN on
@@ -74,14 +75,35 @@ func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens
 	q.OrderExpr(t.alias + ".id DESC")
 }
 
-// rankedSearch runs a ranked search built by build (capped or not) into
-// dest, whose length is read by count: capped first, and on SQLite again
-// uncapped when the capped one found fewer than limit rows.
-func rankedSearch(ctx context.Context, kind db.Kind, limit int, count func() int, build func(capped bool) *bun.SelectQuery) error {
-	if err := build(true).Scan(ctx); err != nil || kind == db.Postgres || count() >= limit {
-		return err
+// rankedSearch returns the org's best matches for q among the records of
+// t (Contact or Company), most relevant first, each passed through decode:
+// capped first, and on SQLite again uncapped when the capped search found
+// fewer than limit rows.
+func rankedSearch[T any](ctx context.Context, s *Service, t searchTable, subject, orgID, q string, limit int, decode func(T) T) ([]T, error) {
+	tokens := SearchTokens(q)
+	list := []T{}
+	if len(tokens) == 0 {
+		return list, nil
 	}
-	return build(false).Scan(ctx)
+	limit = httpx.Limit(limit)
+	build := func(capped bool) *bun.SelectQuery {
+		list = list[:0]
+		q := s.db.Read.NewSelect().Model(&list).Where(t.alias+".org_id = ?", orgID).Limit(int64(limit))
+		s.selectTags(q, subject, t.alias)
+		t.rank(s.db.Kind, q, orgID, tokens, capped)
+		return q
+	}
+	err := build(true).Scan(ctx)
+	if err == nil && s.db.Kind == db.SQLite && len(list) < limit {
+		err = build(false).Scan(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i] = decode(list[i])
+	}
+	return list, nil
 }
 
 // ftsQuery is an FTS5 query: each token quoted (so no token is read as
