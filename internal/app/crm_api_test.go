@@ -160,6 +160,12 @@ func TestContactListsFiltersAndPages(t *testing.T) {
 		if tagged := collect("tag=five&sort=name&limit=2"); strings.Join(tagged, ",") != "P20,P15,P10,P05,P00" {
 			t.Fatalf("by tag and name, two a page: %v", tagged)
 		}
+		if none := collect("updated_before=2000-01-01T00:00:00Z"); len(none) != 0 {
+			t.Fatalf("updated before 2000: %v", none)
+		}
+		if all := collect("updated_after=2000-01-01T00:00:00Z&updated_before=2100-01-01T00:00:00Z"); len(all) != 25 {
+			t.Fatalf("updated in range: %d", len(all))
+		}
 		if atCo := collect("company_id=" + co); len(atCo) != 5 {
 			t.Fatalf("by company: %v", atCo)
 		}
@@ -424,5 +430,31 @@ func TestBulkContactActions(t *testing.T) {
 			t.Fatalf("left after bulk delete: %d", len(got))
 		}
 		api.as(stranger.Access, stranger.OrgID).must(200, "GET", "/contacts/"+theirs, nil)
+
+		// Companies take the same actions; a deleted company's contacts stay.
+		var cos []string
+		for i := range 3 {
+			cos = append(cos, c.must(201, "POST", "/companies", map[string]any{"name": fmt.Sprint("Co", i)}).Str("id"))
+		}
+		kept := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Kept", "company_id": cos[0]}).Str("id")
+		theirCo := api.as(stranger.Access, stranger.OrgID).must(201, "POST", "/companies", map[string]any{"name": "Theirs"}).Str("id")
+		if r := c.must(200, "POST", "/companies/bulk", map[string]any{"ids": append(cos[:2:2], theirCo), "action": "tag", "tags": []string{"Key"}}); r.Body["affected"] != float64(2) {
+			t.Fatalf("company tag affected = %v", r.Body)
+		}
+		if got := c.must(200, "GET", "/companies?tag=key", nil).Items(); len(got) != 2 {
+			t.Fatalf("tagged companies = %d", len(got))
+		}
+		c.must(200, "POST", "/companies/bulk", map[string]any{"ids": cos, "action": "set_owner", "owner_id": acc.UserID})
+		if got := c.must(200, "GET", "/companies?owner_id="+acc.UserID, nil).Items(); len(got) != 3 {
+			t.Fatalf("owned companies = %d", len(got))
+		}
+		c.must(200, "POST", "/companies/bulk", map[string]any{"ids": append(cos, theirCo), "action": "delete"})
+		if got := c.must(200, "GET", "/companies", nil).Items(); len(got) != 0 {
+			t.Fatalf("companies left after bulk delete: %d", len(got))
+		}
+		if got := c.must(200, "GET", "/contacts/"+kept, nil); got.Body["company_id"] != nil && got.Body["company_id"] != "" {
+			t.Fatalf("contact of a deleted company = %s", got.Raw)
+		}
+		api.as(stranger.Access, stranger.OrgID).must(200, "GET", "/companies/"+theirCo, nil)
 	})
 }

@@ -19,6 +19,7 @@ type RecordFilter struct {
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
 	UpdatedAfter  *time.Time
+	UpdatedBefore *time.Time
 	Sort          string
 	Cursor        string
 	Limit         int
@@ -53,6 +54,9 @@ func (s *Service) applyFilter(ctx context.Context, q *bun.SelectQuery, orgID, su
 	}
 	if f.UpdatedAfter != nil {
 		q.Where(alias+".updated_at > ?", f.UpdatedAfter.UTC())
+	}
+	if f.UpdatedBefore != nil {
+		q.Where(alias+".updated_at < ?", f.UpdatedBefore.UTC())
 	}
 	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
 		search.match(s.db.Kind, q, tokens)

@@ -35,6 +35,7 @@ func TestContactListPlans(t *testing.T) {
 		{"owner", ContactFilter{RecordFilter: RecordFilter{OwnerID: member}}, "contacts_org_owner", false},
 		{"company", ContactFilter{CompanyID: company}, "contacts_org_company", false},
 		{"created range", ContactFilter{RecordFilter: RecordFilter{CreatedAfter: &since, CreatedBefore: &since}}, "contacts_org_created", false},
+		{"updated range", ContactFilter{RecordFilter: RecordFilter{Sort: "-updated_at", UpdatedAfter: &since, UpdatedBefore: &since}}, "contacts_org_updated", false},
 		{"search words", ContactFilter{RecordFilter: RecordFilter{Q: "ann lee"}}, "", true},
 	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
