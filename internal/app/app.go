@@ -282,7 +282,7 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Orgs = org.NewService(a.DB, a.Identity, a.Events, a.log.With("component", "org"))
 	a.Orgs.OnMemberRemoved(a.revokeRealtime)
 	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
-	a.Events.Subscribe("realtime", "*", a.publishEvent)
+	a.Events.Live(a.publishEvent)
 	return nil
 }
 

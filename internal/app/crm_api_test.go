@@ -122,7 +122,10 @@ func TestContactListsFiltersAndPages(t *testing.T) {
 			var names []string
 			cursor := ""
 			for range 20 {
-				q := query + "&limit=7"
+				q := query
+				if !strings.Contains(q, "limit=") {
+					q += "&limit=7"
+				}
 				if cursor != "" {
 					q += "&cursor=" + url.QueryEscape(cursor)
 				}
@@ -149,6 +152,19 @@ func TestContactListsFiltersAndPages(t *testing.T) {
 		}
 		if tagged := collect("tag=FIVE&sort=created_at"); strings.Join(tagged, ",") != "P00,P05,P10,P15,P20" {
 			t.Fatalf("by tag: %v", tagged)
+		}
+		// The tag filter in the default order pages on the tag link's index.
+		if tagged := collect("tag=five&limit=2"); strings.Join(tagged, ",") != "P20,P15,P10,P05,P00" {
+			t.Fatalf("by tag, newest first, two a page: %v", tagged)
+		}
+		if tagged := collect("tag=five&sort=name&limit=2"); strings.Join(tagged, ",") != "P20,P15,P10,P05,P00" {
+			t.Fatalf("by tag and name, two a page: %v", tagged)
+		}
+		if none := collect("updated_before=2000-01-01T00:00:00Z"); len(none) != 0 {
+			t.Fatalf("updated before 2000: %v", none)
+		}
+		if all := collect("updated_after=2000-01-01T00:00:00Z&updated_before=2100-01-01T00:00:00Z"); len(all) != 25 {
+			t.Fatalf("updated in range: %d", len(all))
 		}
 		if atCo := collect("company_id=" + co); len(atCo) != 5 {
 			t.Fatalf("by company: %v", atCo)
@@ -362,6 +378,14 @@ func TestCustomFields(t *testing.T) {
 		if r := c.do("GET", "/contacts?cf=segment:SMB", nil); r.Status != 422 {
 			t.Fatalf("filter on a removed field: %d", r.Status)
 		}
+		// Its values went with it: a new field with the same key starts empty.
+		if cf := c.must(200, "GET", "/contacts/"+big.Str("id"), nil).Body["custom_fields"].(map[string]any); cf["segment"] != nil {
+			t.Fatalf("removed field's value kept: %v", cf)
+		}
+		c.must(201, "POST", "/custom-fields", map[string]any{"object": "contact", "label": "Segment", "type": "text"})
+		if cf := c.must(200, "GET", "/contacts/"+big.Str("id"), nil).Body["custom_fields"].(map[string]any); cf["segment"] != nil {
+			t.Fatalf("re-added field shows the old value: %v", cf)
+		}
 		co := c.must(201, "POST", "/companies", map[string]any{"name": "Old Co", "custom_fields": map[string]any{"founded": "1999-05-01"}})
 		if co.Body["custom_fields"].(map[string]any)["founded"] != "1999-05-01" {
 			t.Fatalf("company custom = %s", co.Raw)
@@ -406,5 +430,31 @@ func TestBulkContactActions(t *testing.T) {
 			t.Fatalf("left after bulk delete: %d", len(got))
 		}
 		api.as(stranger.Access, stranger.OrgID).must(200, "GET", "/contacts/"+theirs, nil)
+
+		// Companies take the same actions; a deleted company's contacts stay.
+		var cos []string
+		for i := range 3 {
+			cos = append(cos, c.must(201, "POST", "/companies", map[string]any{"name": fmt.Sprint("Co", i)}).Str("id"))
+		}
+		kept := c.must(201, "POST", "/contacts", map[string]any{"first_name": "Kept", "company_id": cos[0]}).Str("id")
+		theirCo := api.as(stranger.Access, stranger.OrgID).must(201, "POST", "/companies", map[string]any{"name": "Theirs"}).Str("id")
+		if r := c.must(200, "POST", "/companies/bulk", map[string]any{"ids": append(cos[:2:2], theirCo), "action": "tag", "tags": []string{"Key"}}); r.Body["affected"] != float64(2) {
+			t.Fatalf("company tag affected = %v", r.Body)
+		}
+		if got := c.must(200, "GET", "/companies?tag=key", nil).Items(); len(got) != 2 {
+			t.Fatalf("tagged companies = %d", len(got))
+		}
+		c.must(200, "POST", "/companies/bulk", map[string]any{"ids": cos, "action": "set_owner", "owner_id": acc.UserID})
+		if got := c.must(200, "GET", "/companies?owner_id="+acc.UserID, nil).Items(); len(got) != 3 {
+			t.Fatalf("owned companies = %d", len(got))
+		}
+		c.must(200, "POST", "/companies/bulk", map[string]any{"ids": append(cos, theirCo), "action": "delete"})
+		if got := c.must(200, "GET", "/companies", nil).Items(); len(got) != 0 {
+			t.Fatalf("companies left after bulk delete: %d", len(got))
+		}
+		if got := c.must(200, "GET", "/contacts/"+kept, nil); got.Body["company_id"] != nil && got.Body["company_id"] != "" {
+			t.Fatalf("contact of a deleted company = %s", got.Raw)
+		}
+		api.as(stranger.Access, stranger.OrgID).must(200, "GET", "/companies/"+theirCo, nil)
 	})
 }

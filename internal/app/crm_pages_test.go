@@ -385,6 +385,23 @@ func TestCRMPagesBulkActions(t *testing.T) {
 		// A return address elsewhere is not followed.
 		p = b.Post("/contacts/bulk", url.Values{"action": {"tag"}, "tag": {"x"}, "ids": {ids[0]}, "return": {"https://evil.example/"}})
 		apptest.MustRedirect(t, p, "/contacts")
+
+		// Companies: the same selection and actions.
+		var cos []string
+		for _, n := range []string{"Acme", "Bolt"} {
+			cos = append(cos, create(t, b, "/companies", url.Values{"name": {n}}))
+		}
+		if cl := okPage(t, b, "/companies"); webtest.Attr(cl.Find("#bulk-form"), "action") != "/companies/bulk" || len(webtest.Select(cl.Doc(), "input[form=bulk-form]")) != 2 {
+			t.Fatal("the companies list has no selection for bulk actions")
+		}
+		apptest.MustRedirect(t, b.Post("/companies/bulk", url.Values{"action": {"tag"}, "tag": {"key"}, "ids": {cos[1]}, "return": {"/companies"}}), "/companies")
+		if got := rows(okPage(t, b, "/companies?tag=key")); strings.Join(got, ",") != "Bolt" {
+			t.Fatalf("tagged companies: %v", got)
+		}
+		apptest.MustRedirect(t, b.Post("/companies/bulk", url.Values{"action": {"delete"}, "ids": cos, "return": {"/companies"}}), "/companies")
+		if got := rows(okPage(t, b, "/companies")); len(got) != 0 {
+			t.Fatalf("companies after bulk delete: %v", got)
+		}
 	})
 }
 

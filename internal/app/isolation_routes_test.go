@@ -104,6 +104,9 @@ func crmRoutes() []isoRoute {
 		{Method: "POST", Path: "/contacts/bulk", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
 			return nil, map[string]any{"ids": []string{contact(f)}, "action": "tag", "tags": []string{"bulk"}}
 		}},
+		{Method: "POST", Path: "/companies/bulk", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
+			return nil, map[string]any{"ids": []string{company(f)}, "action": "tag", "tags": []string{"bulk"}}
+		}},
 		{Method: "POST", Path: "/contacts/{contact}/merge", Perm: org.CRMWrite, OK: 200, Setup: func(f *isoFixture) (map[string]string, any) {
 			return map[string]string{"contact": contact(f)}, map[string]any{"other_id": contact(f)}
 		}},

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/platform/realtime"
@@ -64,10 +62,13 @@ func eventFrame(ev events.Event) []byte {
 	return b
 }
 
-// publishEvent is the event subscriber that pushes every org event to the
-// org's sockets.
-func (a *App) publishEvent(ctx context.Context, _ bun.Tx, ev events.Event) error {
-	return a.Hub.Publish(ctx, realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Data: ev.Payload})
+// publishEvent pushes every org event to the org's sockets, on every
+// replica, right after its transaction commits. A lost publish is found
+// again by the socket's ?since= replay.
+func (a *App) publishEvent(ctx context.Context, ev events.Event) {
+	if err := a.Hub.Publish(ctx, realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Data: ev.Payload}); err != nil {
+		a.log.Warn("could not push an event to sockets", "org", ev.OrgID, "event", ev.ID, "type", ev.Type, "err", err)
+	}
 }
 
 // revokeRealtime closes a removed member's sockets in that org, on every replica.

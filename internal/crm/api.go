@@ -24,6 +24,7 @@ type listQuery struct {
 	CreatedAfter  time.Time `query:"created_after" doc:"RFC 3339"`
 	CreatedBefore time.Time `query:"created_before" doc:"RFC 3339"`
 	UpdatedAfter  time.Time `query:"updated_after" doc:"RFC 3339"`
+	UpdatedBefore time.Time `query:"updated_before" doc:"RFC 3339"`
 	Sort          string    `query:"sort" maxLength:"30" doc:"created_at, updated_at or name; prefix - for descending (default -created_at)"`
 	Cursor        string    `query:"cursor" maxLength:"500"`
 	Limit         int       `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
@@ -40,6 +41,7 @@ type contactListQuery struct {
 	CreatedAfter  time.Time `query:"created_after" doc:"RFC 3339"`
 	CreatedBefore time.Time `query:"created_before" doc:"RFC 3339"`
 	UpdatedAfter  time.Time `query:"updated_after" doc:"RFC 3339"`
+	UpdatedBefore time.Time `query:"updated_before" doc:"RFC 3339"`
 	Sort          string    `query:"sort" maxLength:"30" doc:"created_at, updated_at or name; prefix - for descending (default -created_at)"`
 	Cursor        string    `query:"cursor" maxLength:"500"`
 	Limit         int       `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
@@ -114,7 +116,7 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *contactListQuery) (*struct{ Body httpx.Page[Contact] }, error) {
 			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{CompanyID: in.CompanyID, RecordFilter: RecordFilter{
 				Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID, CreatedAfter: optTime(in.CreatedAfter),
-				CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit}})
+				CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter), UpdatedBefore: optTime(in.UpdatedBefore), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit}})
 			return &struct{ Body httpx.Page[Contact] }{page(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "search-contacts", Method: http.MethodGet, Path: "/contacts/search",
@@ -185,9 +187,16 @@ func (s *Service) registerCompanies(api huma.API, g *org.Guard) {
 		Summary: "List companies", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, in *listQuery) (*struct{ Body httpx.Page[Company] }, error) {
 			list, next, err := s.ListCompanies(ctx, actor(ctx).OrgID, CompanyFilter{Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID,
-				CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter),
+				CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter), UpdatedBefore: optTime(in.UpdatedBefore),
 				Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
 			return &struct{ Body httpx.Page[Company] }{page(list, next)}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "bulk-companies", Method: http.MethodPost, Path: "/companies/bulk",
+		Summary: "Tag, untag, reassign or delete many companies", Tags: tag, Middlewares: g.Need(org.CRMWrite),
+		Description: "One transaction; IDs that are unknown or of another organization are skipped, and `affected` counts the rest. Deleted companies' contacts stay, unlinked."},
+		func(ctx context.Context, in *struct{ Body BulkInput }) (*struct{ Body BulkResult }, error) {
+			r, err := s.BulkCompanies(ctx, actor(ctx), in.Body)
+			return &struct{ Body BulkResult }{r}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-company", Method: http.MethodPost, Path: "/companies",
 		Summary: "Create a company", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -128,7 +129,7 @@ func (s *Service) CreateCompany(ctx context.Context, a org.Actor, in CompanyInpu
 			return err
 		}
 		if in.Tags != nil {
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, *in.Tags); err != nil {
+			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, c.CreatedAt, *in.Tags); err != nil {
 				return err
 			}
 		}
@@ -166,50 +167,54 @@ func (s *Service) UpdateCompany(ctx context.Context, a org.Actor, id string, in 
 		if err != nil {
 			return err
 		}
-		changed, err := in.apply(&c)
-		if err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, a.OrgID, c.OwnerID); err != nil {
-			return err
-		}
-		var custom map[string]change
-		if c.CustomFieldsText, custom, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectCompany, c.CustomFieldsText, in.CustomFields); err != nil {
-			return err
-		}
-		maps.Copy(changed, custom)
-		if in.Tags != nil {
-			old := s.tagsOf(ctx, tx, SubjectCompany, c.ID)
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, *in.Tags); err != nil {
-				return err
-			}
-			if strings.Join(old, "\x00") != strings.Join(c.Tags, "\x00") {
-				changed["tags"] = change{Old: old, New: c.Tags}
-			}
-		} else {
-			c.Tags = s.tagsOf(ctx, tx, SubjectCompany, c.ID)
-		}
-		out = c
-		if len(changed) == 0 {
-			return nil
-		}
-		c.UpdatedAt = s.now().UTC()
-		c.SearchText = companySearchText(c)
-		if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		if _, renamed := changed["name"]; renamed {
-			if err := s.refreshContactSearch(ctx, tx, a.OrgID, c.ID); err != nil {
-				return err
-			}
-		}
-		out = c
-		return s.record(ctx, tx, a, "company.updated", c.ID, map[string]any{"changes": changed})
+		out, err = s.updateCompanyInTx(ctx, tx, a, c, in)
+		return err
 	})
 	if err != nil {
 		return Company{}, err
 	}
 	return decodeCompany(out), nil
+}
+
+// updateCompanyInTx applies in to a loaded company inside tx.
+func (s *Service) updateCompanyInTx(ctx context.Context, tx bun.Tx, a org.Actor, c Company, in CompanyInput) (Company, error) {
+	changed, err := in.apply(&c)
+	if err != nil {
+		return c, err
+	}
+	if err := s.checkOwner(ctx, a.OrgID, c.OwnerID); err != nil {
+		return c, err
+	}
+	var custom map[string]change
+	if c.CustomFieldsText, custom, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectCompany, c.CustomFieldsText, in.CustomFields); err != nil {
+		return c, err
+	}
+	maps.Copy(changed, custom)
+	if in.Tags != nil {
+		old := s.tagsOf(ctx, tx, SubjectCompany, c.ID)
+		if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectCompany, c.ID, c.CreatedAt, *in.Tags); err != nil {
+			return c, err
+		}
+		if !slices.Equal(old, c.Tags) {
+			changed["tags"] = change{Old: old, New: c.Tags}
+		}
+	} else {
+		c.Tags = s.tagsOf(ctx, tx, SubjectCompany, c.ID)
+	}
+	if len(changed) == 0 {
+		return c, nil
+	}
+	c.UpdatedAt = s.now().UTC()
+	c.SearchText = companySearchText(c)
+	if _, err := tx.NewUpdate().Model(&c).ExcludeColumn("id", "org_id", "created_at").WherePK().Exec(ctx); err != nil {
+		return c, err
+	}
+	if _, renamed := changed["name"]; renamed {
+		if err := s.refreshContactSearch(ctx, tx, a.OrgID, c.ID); err != nil {
+			return c, err
+		}
+	}
+	return c, s.record(ctx, tx, a, "company.updated", c.ID, map[string]any{"changes": changed})
 }
 
 // refreshContactSearch recomputes the search text of a company's contacts
@@ -245,18 +250,22 @@ func (s *Service) DeleteCompany(ctx context.Context, a org.Actor, id string) err
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", a.OrgID).Where("subject_type = ?", SubjectCompany).Where("subject_id = ?", id).Exec(ctx); err != nil {
-			return err
-		}
-		// Its contacts stay, unlinked, and stop being found by its name.
-		if err := s.setContactsCompanyName(ctx, tx, a.OrgID, id, ""); err != nil {
-			return err
-		}
-		if _, err := tx.NewDelete().Model((*Company)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", id).Exec(ctx); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, "company.deleted", id, map[string]string{"name": c.Name})
+		return s.deleteCompanyInTx(ctx, tx, a, c)
 	})
+}
+
+func (s *Service) deleteCompanyInTx(ctx context.Context, tx bun.Tx, a org.Actor, c Company) error {
+	if _, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", a.OrgID).Where("subject_type = ?", SubjectCompany).Where("subject_id = ?", c.ID).Exec(ctx); err != nil {
+		return err
+	}
+	// Its contacts stay, unlinked, and stop being found by its name.
+	if err := s.setContactsCompanyName(ctx, tx, a.OrgID, c.ID, ""); err != nil {
+		return err
+	}
+	if _, err := tx.NewDelete().Model((*Company)(nil)).Where("org_id = ?", a.OrgID).Where("id = ?", c.ID).Exec(ctx); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, a, "company.deleted", c.ID, map[string]string{"name": c.Name})
 }
 
 // CompanyFilter narrows and orders the companies list.
@@ -275,7 +284,7 @@ func (s *Service) ListCompanies(ctx context.Context, orgID string, f CompanyFilt
 	if err := s.applyFilter(ctx, q, orgID, SubjectCompany, companySearch, f); err != nil {
 		return nil, "", err
 	}
-	if err := order.apply(q, "company", f.Cursor); err != nil {
+	if err := order.apply(q, sortTarget(f, order, companySearch.alias, SubjectCompany), f.Cursor); err != nil {
 		return nil, "", err
 	}
 	if err := q.Scan(ctx); err != nil {

@@ -137,7 +137,7 @@ func (s *Service) CreateContact(ctx context.Context, a org.Actor, in ContactInpu
 			return emailConflict(err)
 		}
 		if in.Tags != nil {
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, *in.Tags); err != nil {
+			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, c.CreatedAt, *in.Tags); err != nil {
 				return err
 			}
 		}
@@ -233,7 +233,7 @@ func (s *Service) updateContactInTx(ctx context.Context, tx bun.Tx, a org.Actor,
 	maps.Copy(changed, custom)
 	if in.Tags != nil {
 		old := s.tagsOf(ctx, tx, SubjectContact, c.ID)
-		if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, *in.Tags); err != nil {
+		if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, c.CreatedAt, *in.Tags); err != nil {
 			return c, err
 		}
 		if !slices.Equal(old, c.Tags) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
@@ -20,6 +19,7 @@ type RecordFilter struct {
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
 	UpdatedAfter  *time.Time
+	UpdatedBefore *time.Time
 	Sort          string
 	Cursor        string
 	Limit         int
@@ -36,10 +36,12 @@ type ContactFilter struct {
 func (s *Service) applyFilter(ctx context.Context, q *bun.SelectQuery, orgID, subject string, search searchTable, f RecordFilter) error {
 	alias := search.alias
 	if f.Tag != "" {
+		// The tag links come first: SQLite keeps a CROSS JOIN's order, so
+		// it walks the link's (tag_id, created_at, id) index instead of
+		// the whole org; PostgreSQL plans it as any join.
 		table, col := linkTable(subject)
-		q.Join("JOIN "+table+" AS ct ON ct."+col+" = "+alias+".id").
-			Join("JOIN tags AS t ON t.id = ct.tag_id").
-			Where("t.org_id = ?", orgID).Where("t.name_key = ?", strings.ToLower(strings.TrimSpace(f.Tag)))
+		q.ModelTableExpr(table+" AS ct CROSS JOIN "+search.table+" AS "+alias).Where("ct."+col+" = "+alias+".id").
+			Where("ct.tag_id = (SELECT id FROM tags WHERE org_id = ? AND name_key = ?)", orgID, strings.ToLower(strings.TrimSpace(f.Tag)))
 	}
 	if f.OwnerID != "" {
 		q.Where(alias+".owner_id = ?", f.OwnerID)
@@ -53,30 +55,32 @@ func (s *Service) applyFilter(ctx context.Context, q *bun.SelectQuery, orgID, su
 	if f.UpdatedAfter != nil {
 		q.Where(alias+".updated_at > ?", f.UpdatedAfter.UTC())
 	}
+	if f.UpdatedBefore != nil {
+		q.Where(alias+".updated_at < ?", f.UpdatedBefore.UTC())
+	}
 	if tokens := SearchTokens(f.Q); len(tokens) > 0 {
 		search.match(s.db.Kind, q, tokens)
 	}
 	return s.customFilter(ctx, q, orgID, subject, alias, f.Custom)
 }
 
+// sortTarget is where a list's order is read from: the record (alias.id),
+// or, for the tag filter in creation order, the tag link (ct), whose
+// (tag_id, created_at, record id) index yields the page without a sort.
+func sortTarget(f RecordFilter, o sortOrder, alias, subject string) sortOn {
+	if f.Tag != "" && o.field == "created_at" {
+		_, col := linkTable(subject)
+		return sortOn{alias: "ct", id: col}
+	}
+	return sortOn{alias: alias, id: "id"}
+}
+
 // ListContacts returns one page of an org's contacts and the cursor of the
 // next page ("" at the end).
 func (s *Service) ListContacts(ctx context.Context, orgID string, f ContactFilter) ([]Contact, string, error) {
-	order, err := contactSorts.parse(f.Sort)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := httpx.Limit(f.Limit)
 	list := []Contact{}
-	q := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(limit + 1))
-	s.selectTags(q, SubjectContact, "contact")
-	if f.CompanyID != "" {
-		q.Where("contact.company_id = ?", f.CompanyID)
-	}
-	if err := s.applyFilter(ctx, q, orgID, SubjectContact, contactSearch, f.RecordFilter); err != nil {
-		return nil, "", err
-	}
-	if err := order.apply(q, "contact", f.Cursor); err != nil {
+	q, order, limit, err := s.contactListQuery(ctx, orgID, f, &list)
+	if err != nil {
 		return nil, "", err
 	}
 	if err := q.Scan(ctx); err != nil {
@@ -94,6 +98,26 @@ func (s *Service) ListContacts(ctx context.Context, orgID string, f ContactFilte
 	return list, next, nil
 }
 
+// contactListQuery builds the query of one page (limit rows plus one, to
+// know whether another page follows) into list.
+func (s *Service) contactListQuery(ctx context.Context, orgID string, f ContactFilter, list *[]Contact) (*bun.SelectQuery, sortOrder, int, error) {
+	order, err := contactSorts.parse(f.Sort)
+	if err != nil {
+		return nil, order, 0, err
+	}
+	limit := httpx.Limit(f.Limit)
+	q := s.db.Read.NewSelect().Model(list).Where("contact.org_id = ?", orgID).Limit(int64(limit + 1))
+	s.selectTags(q, SubjectContact, "contact")
+	if f.CompanyID != "" {
+		q.Where("contact.company_id = ?", f.CompanyID)
+	}
+	if err := s.applyFilter(ctx, q, orgID, SubjectContact, contactSearch, f.RecordFilter); err != nil {
+		return nil, order, 0, err
+	}
+	err = order.apply(q, sortTarget(f.RecordFilter, order, contactSearch.alias, SubjectContact), f.Cursor)
+	return q, order, limit, err
+}
+
 func contactSortValues(o sortOrder, c Contact) []string {
 	switch o.field {
 	case "updated_at":
@@ -106,22 +130,5 @@ func contactSortValues(o sortOrder, c Contact) []string {
 
 // SearchContacts returns the best matches for q, most relevant first.
 func (s *Service) SearchContacts(ctx context.Context, orgID, q string, limit int) ([]Contact, error) {
-	tokens := SearchTokens(q)
-	list := []Contact{}
-	if len(tokens) == 0 {
-		return list, nil
-	}
-	query := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Limit(int64(httpx.Limit(limit)))
-	s.selectTags(query, SubjectContact, "contact")
-	if s.db.Kind == db.Postgres {
-		contactSearch.match(s.db.Kind, query, tokens)
-	}
-	contactSearch.rank(s.db.Kind, query, tokens)
-	if err := query.Scan(ctx); err != nil {
-		return nil, err
-	}
-	for i := range list {
-		list[i] = decodeContact(list[i])
-	}
-	return list, nil
+	return rankedSearch(ctx, s, contactSearch, SubjectContact, orgID, q, limit, decodeContact)
 }

@@ -164,6 +164,9 @@ func (s *Service) DeleteCustomField(ctx context.Context, a org.Actor, id string)
 		if _, err := tx.NewDelete().Model((*CustomField)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return err
 		}
+		if err := s.removeFieldValues(ctx, tx, f); err != nil {
+			return err
+		}
 		if s.db.Kind == db.SQLite {
 			if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+fieldIndexName(f)); err != nil {
 				return err
@@ -173,9 +176,6 @@ func (s *Service) DeleteCustomField(ctx context.Context, a org.Actor, id string)
 	})
 }
 
-// applyCustomValues validates changes against the org's definitions and
-// merges them into stored (JSON); null clears a value. Values of removed
-// fields are dropped. It returns the new JSON and the changed keys.
 // decodeCustomValues reads a record's stored custom field values; most
 // records have none ("{}"), which skips the JSON decoder on list pages.
 func decodeCustomValues(stored string) map[string]any {
@@ -186,6 +186,9 @@ func decodeCustomValues(stored string) map[string]any {
 	return out
 }
 
+// applyCustomValues validates changes against the org's definitions and
+// merges them into stored (JSON); null clears a value. Values of removed
+// fields are dropped. It returns the new JSON and the changed keys.
 func (s *Service) applyCustomValues(ctx context.Context, q bun.IDB, orgID, object, stored string, in map[string]any) (string, map[string]change, error) {
 	current := map[string]any{}
 	json.Unmarshal([]byte(stored), &current)
@@ -342,6 +345,22 @@ func objectTable(object string) string {
 // [a-z0-9_], so they are safe inside the path.
 func fieldValueExpr(key string) string {
 	return "json_extract(custom_fields, '$." + key + "')"
+}
+
+// removeFieldValues deletes a removed field's values from the org's
+// records, so a new field with the same key starts empty. On SQLite the
+// field's expression index finds the records that have one; PostgreSQL
+// checks the org's records one by one (a rare admin action).
+func (s *Service) removeFieldValues(ctx context.Context, tx bun.Tx, f CustomField) error {
+	table := objectTable(f.Object)
+	q := tx.NewUpdate().Table(table).Where("org_id = ?", f.OrgID)
+	if s.db.Kind == db.Postgres {
+		q.Set("custom_fields = custom_fields - ?", f.Key).Where("jsonb_exists(custom_fields, ?)", f.Key)
+	} else {
+		q.Set("custom_fields = json_remove(custom_fields, '$." + f.Key + "')").Where(fieldValueExpr(f.Key) + " IS NOT NULL")
+	}
+	_, err := q.Exec(ctx)
+	return err
 }
 
 func fieldIndexName(f CustomField) string {

@@ -152,7 +152,7 @@ func (s *Service) MergeContacts(ctx context.Context, a org.Actor, survivorID str
 		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("id = ?", other.ID).Exec(ctx); err != nil {
 			return err
 		}
-		if survivor.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, survivor.ID, tags); err != nil {
+		if survivor.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, survivor.ID, survivor.CreatedAt, tags); err != nil {
 			return err
 		}
 		companyName, err := s.checkContactLinks(ctx, tx, a.OrgID, survivor)

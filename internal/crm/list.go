@@ -70,9 +70,14 @@ type pageCursor struct {
 	ID     string   `json:"i"`
 }
 
-// apply orders q (whose table alias is alias) and, given a cursor, starts
-// after it. A cursor made for another sort order is refused.
-func (o sortOrder) apply(q *bun.SelectQuery, alias, cursor string) error {
+// sortOn names the table alias whose columns order a list, and its id
+// column.
+type sortOn struct{ alias, id string }
+
+// apply orders q on the columns of on and, given a cursor, starts after
+// it. A cursor made for another sort order is refused.
+func (o sortOrder) apply(q *bun.SelectQuery, on sortOn, cursor string) error {
+	alias := on.alias
 	dir := "ASC"
 	if o.desc {
 		dir = "DESC"
@@ -82,8 +87,8 @@ func (o sortOrder) apply(q *bun.SelectQuery, alias, cursor string) error {
 		cols = append(cols, alias+"."+c.name)
 		q.OrderExpr(alias + "." + c.name + " " + dir)
 	}
-	cols = append(cols, alias+".id")
-	q.OrderExpr(alias + ".id " + dir)
+	cols = append(cols, alias+"."+on.id)
+	q.OrderExpr(alias + "." + on.id + " " + dir)
 
 	var cur pageCursor
 	ok, err := httpx.DecodeCursor(cursor, &cur)

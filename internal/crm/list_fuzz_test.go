@@ -36,7 +36,7 @@ func FuzzSortAndCursor(f *testing.F) {
 				continue
 			}
 			q := bdb.NewSelect().Model((*Contact)(nil))
-			if err := o.apply(q, "contact", cursor); err != nil {
+			if err := o.apply(q, sortOn{alias: "contact", id: "id"}, cursor); err != nil {
 				mustBe4xx(t, err)
 				continue
 			}

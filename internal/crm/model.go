@@ -97,14 +97,19 @@ const (
 	SubjectCompany = "company"
 )
 
+// contactTag links a tag to a contact; CreatedAt is the contact's, so the
+// tag filter pages in the default order on one index.
 type contactTag struct {
 	bun.BaseModel `bun:"table:contact_tags"`
-	TagID         string `bun:"tag_id,pk"`
-	ContactID     string `bun:"contact_id,pk"`
+	TagID         string    `bun:"tag_id,pk"`
+	ContactID     string    `bun:"contact_id,pk"`
+	CreatedAt     time.Time `bun:"created_at"`
 }
 
+// companyTag links a tag to a company; CreatedAt is the company's.
 type companyTag struct {
 	bun.BaseModel `bun:"table:company_tags"`
-	TagID         string `bun:"tag_id,pk"`
-	CompanyID     string `bun:"company_id,pk"`
+	TagID         string    `bun:"tag_id,pk"`
+	CompanyID     string    `bun:"company_id,pk"`
+	CreatedAt     time.Time `bun:"created_at"`
 }

@@ -1,11 +1,14 @@
 package crm
 
 import (
+	"context"
+	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
 // Full-text search differs by database: FTS5 on SQLite, tsvector + GIN on
@@ -24,6 +27,13 @@ var (
 	companySearch = searchTable{"companies", "company"}
 )
 
+// searchCandidates bounds how many matches a ranked search scores: the
+// newest this many, so a one- or two-letter prefix that matches a fifth of
+// a million contacts costs what a rare one does. A longer query narrows
+// the matches below the bound and is ranked over all of them. (A variable
+// so a test can lower it.)
+var searchCandidates = 1000
+
 // match restricts q to rows matching every token as a prefix.
 func (t searchTable) match(kind db.Kind, q *bun.SelectQuery, tokens []string) {
 	if kind == db.Postgres {
@@ -34,18 +44,66 @@ func (t searchTable) match(kind db.Kind, q *bun.SelectQuery, tokens []string) {
 	q.Where(t.alias+".rowid IN (SELECT rowid FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?)", ftsQuery(tokens))
 }
 
-// rank orders q by relevance, best first (call after match).
-func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, tokens []string) {
+// rank restricts q (already scoped to orgID) to matches and orders them by
+// relevance, best first. Capped, only the newest searchCandidates matches
+// are scored.
+//
+// On PostgreSQL the cap applies within the org, and the planner picks the
+// GIN index for a rare prefix or walks the org's newest rows for a common
+// one. SQLite's one FTS index holds every org: a capped search takes the
+// newest matches of all orgs, so when it finds fewer than a page the
+// caller runs it again uncapped (rankedSearch).
+func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens []string, capped bool) {
 	if kind == db.Postgres {
 		expr, args := tsQuery(tokens)
+		inner := append(append([]any{orgID}, args...), searchCandidates)
+		q.Join("JOIN (SELECT id FROM "+t.table+" WHERE org_id = ? AND search_tsv @@ ("+expr+") ORDER BY created_at DESC, id DESC LIMIT ?) AS m ON m.id = "+t.alias+".id", inner...)
 		q.OrderExpr("ts_rank("+t.alias+".search_tsv, "+expr+") DESC", args...)
 		q.OrderExpr(t.alias + ".id DESC")
 		return
 	}
-	// bm25() needs the FTS table in the FROM clause.
-	q.Join("JOIN "+t.table+"_fts AS fts ON fts.rowid = "+t.alias+".rowid AND "+t.table+"_fts MATCH ?", ftsQuery(tokens))
-	q.OrderExpr("bm25(" + t.table + "_fts)")
+	limit := ""
+	if capped {
+		limit = " ORDER BY rowid DESC LIMIT " + strconv.Itoa(searchCandidates)
+	}
+	// FTS5 walks its doclists newest first and stops at the bound; rank
+	// (bm25) is computed for those rows only. The matches come first (a
+	// CROSS JOIN keeps SQLite from scanning the org and probing them).
+	q.ModelTableExpr("(SELECT rowid AS rid, rank AS score FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?"+limit+") AS m CROSS JOIN "+t.table+" AS "+t.alias, ftsQuery(tokens))
+	q.Where("m.rid = " + t.alias + ".rowid")
+	q.OrderExpr("m.score")
 	q.OrderExpr(t.alias + ".id DESC")
+}
+
+// rankedSearch returns the org's best matches for q among the records of
+// t (Contact or Company), most relevant first, each passed through decode:
+// capped first, and on SQLite again uncapped when the capped search found
+// fewer than limit rows.
+func rankedSearch[T any](ctx context.Context, s *Service, t searchTable, subject, orgID, q string, limit int, decode func(T) T) ([]T, error) {
+	tokens := SearchTokens(q)
+	list := []T{}
+	if len(tokens) == 0 {
+		return list, nil
+	}
+	limit = httpx.Limit(limit)
+	build := func(capped bool) *bun.SelectQuery {
+		list = list[:0]
+		q := s.db.Read.NewSelect().Model(&list).Where(t.alias+".org_id = ?", orgID).Limit(int64(limit))
+		s.selectTags(q, subject, t.alias)
+		t.rank(s.db.Kind, q, orgID, tokens, capped)
+		return q
+	}
+	err := build(true).Scan(ctx)
+	if err == nil && s.db.Kind == db.SQLite && len(list) < limit {
+		err = build(false).Scan(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i] = decode(list[i])
+	}
+	return list, nil
 }
 
 // ftsQuery is an FTS5 query: each token quoted (so no token is read as

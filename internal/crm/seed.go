@@ -91,7 +91,7 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 			c.SearchText = contactSearchText(c, companyNames[c.CompanyID])
 			rows[i] = c
 			for _, t := range rng.Perm(len(tags))[:rng.IntN(3)] {
-				links = append(links, contactTag{TagID: tags[t], ContactID: c.ID})
+				links = append(links, contactTag{TagID: tags[t], ContactID: c.ID, CreatedAt: c.CreatedAt})
 			}
 		}
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -67,8 +68,9 @@ func (s *Service) ensureTags(ctx context.Context, tx bun.Tx, orgID string, names
 	return tags, err
 }
 
-// setTags replaces the tags of a contact or company; returns the names.
-func (s *Service) setTags(ctx context.Context, tx bun.Tx, orgID, subject, id string, names []string) ([]string, error) {
+// setTags replaces the tags of a contact or company (created at created);
+// returns the names.
+func (s *Service) setTags(ctx context.Context, tx bun.Tx, orgID, subject, id string, created time.Time, names []string) ([]string, error) {
 	clean, err := cleanTagNames(names)
 	if err != nil {
 		return nil, err
@@ -86,13 +88,13 @@ func (s *Service) setTags(ctx context.Context, tx bun.Tx, orgID, subject, id str
 		if subject == SubjectContact {
 			links := make([]contactTag, len(tags))
 			for i, t := range tags {
-				links[i] = contactTag{TagID: t.ID, ContactID: id}
+				links[i] = contactTag{TagID: t.ID, ContactID: id, CreatedAt: created}
 			}
 			_, err = tx.NewInsert().Model(&links).Exec(ctx)
 		} else {
 			links := make([]companyTag, len(tags))
 			for i, t := range tags {
-				links[i] = companyTag{TagID: t.ID, CompanyID: id}
+				links[i] = companyTag{TagID: t.ID, CompanyID: id, CreatedAt: created}
 			}
 			_, err = tx.NewInsert().Model(&links).Exec(ctx)
 		}
@@ -147,17 +149,18 @@ func (s *Service) tagNames(ctx context.Context, q bun.IDB, subject string, ids [
 // control characters out of names, so it never occurs inside one.
 const tagSeparator = "\x1f"
 
-// selectTags makes a list query also select each row's tag names, in name
-// order, as the column tag_list: a page is one query instead of two, and
-// the lookups run on the contact_tags_contact_id / company_tags_company_id
-// indexes row by row.
+// selectTags makes a read also select each row's tag names, in name order,
+// as the column tag_list: a page is one query instead of two, and the
+// lookups run on the contact_tags_contact_id / company_tags_company_id
+// indexes row by row. It leaves out search_text, which reads never show
+// (so a record read this way must not be written back whole).
 func (s *Service) selectTags(q *bun.SelectQuery, subject, alias string) {
 	table, col := linkTable(subject)
 	agg := "group_concat(tg.name, char(31) ORDER BY tg.name_key)"
 	if s.db.Kind == db.Postgres {
 		agg = "string_agg(tg.name, chr(31) ORDER BY tg.name_key)"
 	}
-	q.ColumnExpr("?TableColumns").ColumnExpr("(SELECT " + agg + " FROM " + table + " AS lt JOIN tags AS tg ON tg.id = lt.tag_id WHERE lt." + col + " = " + alias + ".id) AS tag_list")
+	q.ExcludeColumn("search_text").ColumnExpr("(SELECT " + agg + " FROM " + table + " AS lt JOIN tags AS tg ON tg.id = lt.tag_id WHERE lt." + col + " = " + alias + ".id) AS tag_list")
 }
 
 // splitTags reads the tag_list column of selectTags.

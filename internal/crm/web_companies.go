@@ -34,6 +34,7 @@ func (s *Service) companiesPage(w http.ResponseWriter, r *http.Request, c *org.W
 }
 
 func (s *Service) companyRows(ctx context.Context, v *listView, f RecordFilter) ([]listRow, string, error) {
+	v.Bulk = true
 	list, next, err := s.ListCompanies(ctx, v.orgID, f)
 	if err != nil {
 		return nil, "", err

@@ -22,6 +22,7 @@ type viewQuery struct {
 	CreatedFrom string   // dates as typed: 2026-03-31 (or RFC 3339)
 	CreatedTo   string
 	UpdatedFrom string
+	UpdatedTo   string
 	Sort        string
 	Cursor      string
 	Cols        []string // nil: the default columns
@@ -33,7 +34,7 @@ func parseViewQuery(v url.Values) viewQuery {
 	q := viewQuery{
 		Q: strings.TrimSpace(v.Get("q")), Tag: strings.TrimSpace(v.Get("tag")), OwnerID: v.Get("owner_id"),
 		CompanyID: v.Get("company_id"), CreatedFrom: v.Get("created_after"), CreatedTo: v.Get("created_before"),
-		UpdatedFrom: v.Get("updated_after"), Sort: v.Get("sort"), Cursor: v.Get("cursor"),
+		UpdatedFrom: v.Get("updated_after"), UpdatedTo: v.Get("updated_before"), Sort: v.Get("sort"), Cursor: v.Get("cursor"),
 	}
 	for _, cf := range append(v["cf"], customPair(v)) {
 		if cf != "" && !slices.Contains(q.Custom, cf) {
@@ -61,7 +62,7 @@ func customPair(v url.Values) string {
 // columns do not).
 func (q viewQuery) Filtered() bool {
 	return q.Q != "" || q.Tag != "" || q.OwnerID != "" || q.CompanyID != "" || len(q.Custom) > 0 ||
-		q.CreatedFrom != "" || q.CreatedTo != "" || q.UpdatedFrom != ""
+		q.CreatedFrom != "" || q.CreatedTo != "" || q.UpdatedFrom != "" || q.UpdatedTo != ""
 }
 
 // values is the canonical URL query of the view, without the cursor.
@@ -79,6 +80,7 @@ func (q viewQuery) values() url.Values {
 	set("created_after", q.CreatedFrom)
 	set("created_before", q.CreatedTo)
 	set("updated_after", q.UpdatedFrom)
+	set("updated_before", q.UpdatedTo)
 	for _, cf := range q.Custom {
 		v.Add("cf", cf)
 	}
@@ -157,7 +159,8 @@ func (q viewQuery) plan(kind recordKind, loc *time.Location, members people, def
 	}{
 		{q.CreatedFrom, "Created from", &p.Filter.CreatedAfter, false},
 		{q.CreatedTo, "Created to", &p.Filter.CreatedBefore, true},
-		{q.UpdatedFrom, "Updated since", &p.Filter.UpdatedAfter, false},
+		{q.UpdatedFrom, "Updated from", &p.Filter.UpdatedAfter, false},
+		{q.UpdatedTo, "Updated to", &p.Filter.UpdatedBefore, true},
 	} {
 		t, err := dateBound(d.raw, loc, d.endOfDay)
 		if err != nil {

@@ -155,6 +155,42 @@ func TestTxRollsBackOnError(t *testing.T) {
 	})
 }
 
+// AfterCommit functions run once the transaction has committed (its rows
+// visible to readers), never after a rollback, and not outside Tx.
+func TestAfterCommit(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		createThings(t, d)
+		if db.AfterCommit(ctx, func() {}) {
+			t.Fatal("AfterCommit outside Tx accepted")
+		}
+		var ran []string
+		for _, fail := range []bool{true, false} {
+			err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				id := db.NewID()
+				if _, err := tx.NewInsert().Model(&thing{ID: id, Name: "x", CreatedAt: time.Now()}).Exec(ctx); err != nil {
+					return err
+				}
+				db.AfterCommit(ctx, func() {
+					n, err := d.Read.NewSelect().Model((*thing)(nil)).Where("id = ?", id).Count(ctx)
+					ran = append(ran, fmt.Sprint(n, err))
+				})
+				if fail {
+					return errors.New("boom")
+				}
+				return nil
+			})
+			if (err != nil) != fail {
+				t.Fatalf("fail=%v: err = %v", fail, err)
+			}
+		}
+		if fmt.Sprint(ran) != "[1 <nil>]" {
+			t.Fatalf("after-commit calls saw %v, want one that sees the committed row", ran)
+		}
+	})
+}
+
 // Many goroutines writing at once never see "database is locked" or lose a
 // row, and readers keep working beside the writer.
 func TestConcurrentWritesNeverFail(t *testing.T) {

@@ -16,10 +16,17 @@ const maxTxAttempts = 5
 // database reports a retryable conflict, the whole transaction runs again, a
 // bounded number of times with jittered backoff, so fn must not have effects
 // outside the transaction. The returned error is mapped with MapError.
+//
+// Functions registered with AfterCommit during the successful attempt run
+// after the commit, in order, before Tx returns.
 func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = d.RunInTx(ctx, nil, fn)
+		hooks := &commitHooks{}
+		err = d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, fn)
+		if err == nil {
+			hooks.run()
+		}
 		if err == nil || !retryable(err) || attempt == maxTxAttempts {
 			break
 		}
@@ -31,4 +38,26 @@ func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) err
 		}
 	}
 	return MapError(err)
+}
+
+type commitHooksKey struct{}
+
+// commitHooks are the functions to call once a Tx attempt has committed.
+type commitHooks struct{ fns []func() }
+
+func (h *commitHooks) run() {
+	for _, fn := range h.fns {
+		fn()
+	}
+}
+
+// AfterCommit arranges for fn to run right after the transaction of ctx (a
+// Tx) commits, and never if it rolls back. It reports false, doing nothing,
+// when ctx is not inside Tx.
+func AfterCommit(ctx context.Context, fn func()) bool {
+	h, ok := ctx.Value(commitHooksKey{}).(*commitHooks)
+	if ok {
+		h.fns = append(h.fns, fn)
+	}
+	return ok
 }

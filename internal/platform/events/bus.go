@@ -23,6 +23,9 @@ import (
 // calls, mail) to a job enqueued in tx.
 type Handler func(ctx context.Context, tx bun.Tx, ev Event) error
 
+// LiveFunc receives each event right after its transaction commits.
+type LiveFunc func(ctx context.Context, ev Event)
+
 type subscriber struct {
 	name    string
 	pattern string
@@ -35,6 +38,7 @@ type Bus struct {
 	queue *jobs.Queue
 	log   *slog.Logger
 	subs  []subscriber
+	live  []LiveFunc
 }
 
 // NewBus returns a bus; Register must be called before the queue starts.
@@ -67,6 +71,20 @@ func (b *Bus) Subscribe(name, pattern string, h Handler) {
 	b.subs = append(b.subs, subscriber{name: name, pattern: pattern, handle: h})
 }
 
+// Live registers fn to be called with every event right after the
+// transaction that recorded it commits, in the committing goroutine, for
+// latency-critical fan-out such as pushing to sockets. Delivery is at most
+// once: a crash between the commit and the call loses it (sockets replay
+// from the outbox with Since). Durable effects Subscribe instead. Register
+// before serving.
+func (b *Bus) Live(fn LiveFunc) { b.live = append(b.live, fn) }
+
+// durable reports whether a subscriber wants events of typ, which then
+// need a dispatch job.
+func (b *Bus) durable(typ string) bool {
+	return slices.ContainsFunc(b.subs, func(s subscriber) bool { return matches(s.pattern, typ) })
+}
+
 func matches(pattern, typ string) bool {
 	switch {
 	case pattern == "*":
@@ -80,9 +98,15 @@ func matches(pattern, typ string) bool {
 // ErrInvalidEvent is returned for an event without organization or type.
 var ErrInvalidEvent = errors.New("events: an event needs an org_id and a type")
 
-// Record writes ev to the outbox in tx and enqueues its delivery in the same
-// transaction: the event exists, and is delivered, only if tx commits. ID,
-// OccurredAt and an empty payload are filled in; the stored event is returned.
+// ErrNoCommitScope is returned by Record outside db.Tx when Live functions
+// are registered: they could not learn of the commit.
+var ErrNoCommitScope = errors.New("events: Record needs the ctx and tx of db.Tx")
+
+// Record writes ev to the outbox in tx (of db.Tx, with its ctx) and, when a
+// subscriber wants its type, enqueues its delivery in the same transaction:
+// the event exists, and is delivered, only if tx commits. Live functions get
+// it after the commit. ID, OccurredAt and an empty payload are filled in;
+// the stored event is returned.
 func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
 	if ev.OrgID == "" || ev.Type == "" {
 		return ev, ErrInvalidEvent
@@ -106,10 +130,24 @@ func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
 	if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
 		return ev, fmt.Errorf("events: recording %s: %w", ev.Type, err)
 	}
-	if err := b.queue.Enqueue(ctx, tx, dispatchArgs{EventID: ev.ID}, nil); err != nil {
-		return ev, fmt.Errorf("events: enqueueing %s: %w", ev.Type, err)
+	if b.durable(ev.Type) {
+		if err := b.queue.Enqueue(ctx, tx, dispatchArgs{EventID: ev.ID}, nil); err != nil {
+			return ev, fmt.Errorf("events: enqueueing %s: %w", ev.Type, err)
+		}
+	}
+	if len(b.live) > 0 && !db.AfterCommit(ctx, func() { b.publishLive(ctx, ev) }) {
+		return ev, ErrNoCommitScope
 	}
 	return ev, nil
+}
+
+// publishLive hands a committed event to the Live functions; the request
+// that committed it may be cancelled by now, the event still goes out.
+func (b *Bus) publishLive(ctx context.Context, ev Event) {
+	ctx = context.WithoutCancel(ctx)
+	for _, fn := range b.live {
+		fn(ctx, ev)
+	}
 }
 
 // ReplaySlack is how far before a client's last event Since looks again:
