@@ -69,5 +69,5 @@ func insertCompanies(ctx context.Context, q bun.IDB, rows []Company) error {
 
 // linkContactTags adds tag links; links that exist already are kept.
 func linkContactTags(ctx context.Context, q bun.IDB, links []contactTag) error {
-	return insertMany(ctx, q, links, 2, "CONFLICT DO NOTHING")
+	return insertMany(ctx, q, links, 3, "CONFLICT DO NOTHING")
 }

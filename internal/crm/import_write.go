@@ -225,7 +225,7 @@ func (run *importRun) linkTags(ctx context.Context, tx bun.Tx, targets []*import
 	for _, t := range targets {
 		for _, name := range t.tags {
 			if id, ok := tagID(name); ok {
-				links = append(links, contactTag{TagID: id, ContactID: t.c.ID})
+				links = append(links, contactTag{TagID: id, ContactID: t.c.ID, CreatedAt: t.c.CreatedAt})
 			}
 		}
 	}
