@@ -45,7 +45,7 @@ func newImportBatch(onDuplicate string, now time.Time) *importBatch {
 		byPhone: map[string]*importTarget{}, byTelegram: map[string]*importTarget{}}
 }
 
-// loadExisting fetches, in one query, the org's contacts that share an
+// loadExisting fetches, one query per key, the org's contacts that share an
 // email, phone key or Telegram username with a row of the batch.
 func (b *importBatch) loadExisting(ctx context.Context, d *db.DB, tx bun.Tx, orgID string, rows []importRow) error {
 	var emails, phones, telegrams []string
@@ -63,20 +63,27 @@ func (b *importBatch) loadExisting(ctx context.Context, d *db.DB, tx bun.Tx, org
 	if len(emails)+len(phones)+len(telegrams) == 0 {
 		return nil
 	}
-	var found []Contact
-	q := tx.NewSelect().Model((*Contact)(nil)).Where("org_id = ?", orgID).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-		for col, keys := range map[string][]string{"email": emails, "phone_key": phones, "telegram_key": telegrams} {
-			if len(keys) > 0 {
-				q.WhereOr(col+" IN (?)", bun.In(keys))
+	// One lookup per key column: each walks its (org_id, key) index. (An
+	// OR of the three IN lists made SQLite scan the whole org instead.)
+	seen := map[string]bool{}
+	for _, by := range []struct {
+		column string
+		keys   []string
+	}{{"email", emails}, {"phone_key", phones}, {"telegram_key", telegrams}} {
+		if len(by.keys) == 0 {
+			continue
+		}
+		var found []Contact
+		q := tx.NewSelect().Model(&found).Where("org_id = ?", orgID).Where(by.column+" IN (?)", bun.In(by.keys))
+		if err := scanOnce(ctx, d, tx, q, &found); err != nil {
+			return err
+		}
+		for i := range found {
+			if !seen[found[i].ID] {
+				seen[found[i].ID] = true
+				b.index(&importTarget{c: found[i]})
 			}
 		}
-		return q
-	})
-	if err := scanOnce(ctx, d, tx, q, &found); err != nil {
-		return err
-	}
-	for i := range found {
-		b.index(&importTarget{c: found[i]})
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -97,6 +99,22 @@ func TestPhoneKey(t *testing.T) {
 	b, _ := NormalizePhone("+1 415-555-2671", "")
 	if PhoneKey(a) != PhoneKey(b) {
 		t.Errorf("national and international forms give keys %q and %q", PhoneKey(a), PhoneKey(b))
+	}
+	// The E.164 shortcut agrees with parsing, across calling codes of one,
+	// two and three digits and a national number with a leading zero.
+	for _, typed := range []string{"+1 212 555 0100", "+7 495 123-45-67", "+44 20 7946 0958", "+49 151 23456789",
+		"+39 06 6982 1234", "+353 1 234 5678", "+971 4 331 2345", "+86 10 6552 9988", "+61 2 9374 4000", "+380 44 123 4567"} {
+		e164, ok := NormalizePhone(typed, "")
+		if !ok {
+			t.Fatalf("NormalizePhone(%q) refused", typed)
+		}
+		number, err := phonenumbers.Parse(e164, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := PhoneKey(e164), phonenumbers.GetNationalSignificantNumber(number); got != want {
+			t.Errorf("PhoneKey(%q) = %q, parsing gives %q", e164, got, want)
+		}
 	}
 }
 
