@@ -3,7 +3,6 @@ package crm
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/platform/db"
@@ -42,23 +41,11 @@ func insertMany[T any](ctx context.Context, q bun.IDB, rows []T, columns int, co
 	return nil
 }
 
-// scanOnce runs a select whose text is used once (it inlines a batch's
-// keys). On PostgreSQL it goes over the simple protocol, so that pgx
-// neither prepares it nor caches it (see insertMany).
-func scanOnce(ctx context.Context, d *db.DB, tx bun.Tx, q *bun.SelectQuery, dest any) error {
-	if d.Kind != db.Postgres {
-		return q.Scan(ctx, dest)
-	}
-	rows, err := tx.Tx.QueryContext(ctx, q.String(), pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return d.ScanRows(ctx, rows, dest)
-}
-
 // insertContacts adds new contacts (search text and keys already set).
 func insertContacts(ctx context.Context, q bun.IDB, rows []Contact) error {
+	if tx, ok := pgTx(q); ok {
+		return insertContactsArrays(ctx, tx, rows)
+	}
 	return insertMany(ctx, q, rows, 16, "")
 }
 
@@ -69,5 +56,26 @@ func insertCompanies(ctx context.Context, q bun.IDB, rows []Company) error {
 
 // linkContactTags adds tag links; links that exist already are kept.
 func linkContactTags(ctx context.Context, q bun.IDB, links []contactTag) error {
+	if tx, ok := pgTx(q); ok {
+		return linkContactTagsArrays(ctx, tx, links)
+	}
 	return insertMany(ctx, q, links, 3, "CONFLICT DO NOTHING")
+}
+
+// scanByKeys scans into dest the rows of q (a select of the org's table)
+// whose expr is one of keys. On PostgreSQL the keys travel as one array
+// parameter of a constant statement, planned once per connection; an IN
+// list of a thousand inlined values was planned anew for every batch (and
+// kept in pgx's statement cache).
+func scanByKeys(ctx context.Context, d *db.DB, tx bun.Tx, q *bun.SelectQuery, orgID, expr string, keys []string, dest any) error {
+	if d.Kind != db.Postgres {
+		return q.Where("org_id = ?", orgID).Where(expr+" IN (?)", bun.In(keys)).Scan(ctx, dest)
+	}
+	q.Where("org_id = ?", bun.Safe("$1")).Where(expr+" = ANY(?)", bun.Safe("$2::text[]"))
+	rows, err := tx.Tx.QueryContext(ctx, q.String(), orgID, keys)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return d.ScanRows(ctx, rows, dest)
 }

@@ -74,8 +74,7 @@ func (b *importBatch) loadExisting(ctx context.Context, d *db.DB, tx bun.Tx, org
 			continue
 		}
 		var found []Contact
-		q := tx.NewSelect().Model(&found).Where("org_id = ?", orgID).Where(by.column+" IN (?)", bun.In(by.keys))
-		if err := scanOnce(ctx, d, tx, q, &found); err != nil {
+		if err := scanByKeys(ctx, d, tx, tx.NewSelect().Model((*Contact)(nil)), orgID, by.column, by.keys, &found); err != nil {
 			return err
 		}
 		for i := range found {

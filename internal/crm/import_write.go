@@ -108,9 +108,8 @@ func (run *importRun) linkCompanies(ctx context.Context, tx bun.Tx, targets []*i
 	}
 	if len(missing) > 0 {
 		var found []Company
-		q := tx.NewSelect().Model((*Company)(nil)).Column("id", "name").Where("org_id = ?", run.im.OrgID).
-			Where("lower(name) IN (?)", bun.In(missing)).OrderExpr("id")
-		if err := scanOnce(ctx, run.s.db, tx, q, &found); err != nil {
+		q := tx.NewSelect().Model((*Company)(nil)).Column("id", "name").OrderExpr("id")
+		if err := scanByKeys(ctx, run.s.db, tx, q, run.im.OrgID, "lower(name)", missing, &found); err != nil {
 			return err
 		}
 		for _, c := range found {
@@ -135,8 +134,7 @@ func (run *importRun) linkCompanies(ctx context.Context, tx bun.Tx, targets []*i
 		return nil
 	}
 	var named []Company
-	q := tx.NewSelect().Model((*Company)(nil)).Column("id", "name").Where("org_id = ?", run.im.OrgID).Where("id IN (?)", bun.In(unnamed))
-	if err := scanOnce(ctx, run.s.db, tx, q, &named); err != nil {
+	if err := scanByKeys(ctx, run.s.db, tx, tx.NewSelect().Model((*Company)(nil)).Column("id", "name"), run.im.OrgID, "id", unnamed, &named); err != nil {
 		return err
 	}
 	for _, c := range named {
