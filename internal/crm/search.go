@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -44,16 +43,15 @@ func (t searchTable) match(kind db.Kind, q *bun.SelectQuery, tokens []string) {
 	q.Where(t.alias+".rowid IN (SELECT rowid FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?)", ftsQuery(tokens))
 }
 
-// rank restricts q (already scoped to orgID) to matches and orders them by
-// relevance, best first. Capped, only the newest searchCandidates matches
-// are scored.
+// rank restricts q (already scoped to orgID) to the org's newest
+// searchCandidates matches and orders them by relevance, best first.
 //
-// On PostgreSQL the cap applies within the org, and the planner picks the
-// GIN index for a rare prefix or walks the org's newest rows for a common
-// one. SQLite's one FTS index holds every org: a capped search takes the
-// newest matches of all orgs, so when it finds fewer than a page the
-// caller runs it again uncapped (rankedSearch).
-func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens []string, capped bool) {
+// On PostgreSQL the planner picks the GIN index for a rare prefix or walks
+// the org's newest rows for a common one. On SQLite the FTS index holds
+// every org: it is walked newest first, each match checked against the
+// org by rowid, until the bound; rank (bm25) is computed for those only.
+// CROSS JOINs keep SQLite from starting anywhere else.
+func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens []string) {
 	if kind == db.Postgres {
 		expr, args := tsQuery(tokens)
 		inner := append(append([]any{orgID}, args...), searchCandidates)
@@ -62,42 +60,27 @@ func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens
 		q.OrderExpr(t.alias + ".id DESC")
 		return
 	}
-	limit := ""
-	if capped {
-		limit = " ORDER BY rowid DESC LIMIT " + strconv.Itoa(searchCandidates)
-	}
-	// FTS5 walks its doclists newest first and stops at the bound; rank
-	// (bm25) is computed for those rows only. The matches come first (a
-	// CROSS JOIN keeps SQLite from scanning the org and probing them).
-	q.ModelTableExpr("(SELECT rowid AS rid, rank AS score FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?"+limit+") AS m CROSS JOIN "+t.table+" AS "+t.alias, ftsQuery(tokens))
+	fts := t.table + "_fts"
+	q.ModelTableExpr("(SELECT f.rowid AS rid, f.rank AS score FROM "+fts+" AS f CROSS JOIN "+t.table+" AS o ON o.rowid = f.rowid"+
+		" WHERE "+fts+" MATCH ? AND o.org_id = ? ORDER BY f.rowid DESC LIMIT ?) AS m CROSS JOIN "+t.table+" AS "+t.alias,
+		ftsQuery(tokens), orgID, searchCandidates)
 	q.Where("m.rid = " + t.alias + ".rowid")
 	q.OrderExpr("m.score")
 	q.OrderExpr(t.alias + ".id DESC")
 }
 
 // rankedSearch returns the org's best matches for q among the records of
-// t (Contact or Company), most relevant first, each passed through decode:
-// capped first, and on SQLite again uncapped when the capped search found
-// fewer than limit rows.
+// t (Contact or Company), most relevant first, each passed through decode.
 func rankedSearch[T any](ctx context.Context, s *Service, t searchTable, subject, orgID, q string, limit int, decode func(T) T) ([]T, error) {
 	tokens := SearchTokens(q)
 	list := []T{}
 	if len(tokens) == 0 {
 		return list, nil
 	}
-	limit = httpx.Limit(limit)
-	build := func(capped bool) *bun.SelectQuery {
-		list = list[:0]
-		q := s.db.Read.NewSelect().Model(&list).Where(t.alias+".org_id = ?", orgID).Limit(int64(limit))
-		s.selectTags(q, subject, t.alias)
-		t.rank(s.db.Kind, q, orgID, tokens, capped)
-		return q
-	}
-	err := build(true).Scan(ctx)
-	if err == nil && s.db.Kind == db.SQLite && len(list) < limit {
-		err = build(false).Scan(ctx)
-	}
-	if err != nil {
+	query := s.db.Read.NewSelect().Model(&list).Where(t.alias+".org_id = ?", orgID).Limit(int64(httpx.Limit(limit)))
+	s.selectTags(query, subject, t.alias)
+	t.rank(s.db.Kind, query, orgID, tokens)
+	if err := query.Scan(ctx); err != nil {
 		return nil, err
 	}
 	for i := range list {

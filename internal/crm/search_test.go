@@ -12,8 +12,8 @@ import (
 
 // TestSearchCapKeepsEveryOrgsMatches lowers the candidate bound below what
 // a busy org has: its search still returns a page, and a quiet org whose
-// only match is older than all of them still finds it (on SQLite through
-// the uncapped retry, on PostgreSQL because the bound applies per org).
+// only match is older than all of them still finds it, because the bound
+// counts the org's own matches.
 // Not parallel: it changes searchCandidates.
 func TestSearchCapKeepsEveryOrgsMatches(t *testing.T) {
 	n := searchCandidates
