@@ -255,7 +255,16 @@
 
     cancel.addEventListener("click", function () { d.close("cancel"); });
     ok.addEventListener("click", function () { d.close("confirm"); });
-    confirmParts = { dialog: d, title: title, message: msg, ok: ok, cancel: cancel };
+    confirmParts = { dialog: d, title: title, message: msg, ok: ok, cancel: cancel, pending: null };
+    // The close event comes a task after close(): when the dialog has
+    // been opened again by then, it is a stale event of the earlier
+    // question (already answered "no" by confirmAction) and is ignored.
+    d.addEventListener("close", function () {
+      if (d.open) return;
+      var answer = confirmParts.pending;
+      confirmParts.pending = null;
+      if (answer) answer(d.returnValue === "confirm");
+    });
     return confirmParts;
   }
 
@@ -266,10 +275,9 @@
     p.message.textContent = message || "This cannot be undone.";
     p.ok.textContent = options.action || "Confirm";
     return new Promise(function (resolve) {
-      p.dialog.addEventListener("close", function onClose() {
-        p.dialog.removeEventListener("close", onClose);
-        resolve(p.dialog.returnValue === "confirm");
-      });
+      // A question still waiting for its close event was cancelled.
+      if (p.pending) p.pending(false);
+      p.pending = resolve;
       p.dialog.returnValue = "";
       p.dialog.showModal();
       p.cancel.focus(); // the safe choice has focus
