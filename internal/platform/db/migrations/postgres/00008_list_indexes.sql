@@ -11,6 +11,11 @@ UPDATE company_tags AS l SET created_at = c.created_at FROM companies AS c WHERE
 ALTER TABLE company_tags ALTER COLUMN created_at SET NOT NULL;
 CREATE INDEX company_tags_tag_created ON company_tags (tag_id, created_at, company_id);
 
+-- (org_id, id) served no query (every list orders by a column first, and
+-- lookups by id use the primary key); each import row paid for it.
+DROP INDEX contacts_org_id_id;
+DROP INDEX companies_org_id_id;
+
 -- The owner and company filters keep the default order on their index too.
 DROP INDEX contacts_org_owner;
 CREATE INDEX contacts_org_owner ON contacts (org_id, owner_id, created_at, id);
@@ -20,6 +25,8 @@ DROP INDEX companies_org_owner;
 CREATE INDEX companies_org_owner ON companies (org_id, owner_id, created_at, id);
 
 -- +goose Down
+CREATE INDEX companies_org_id_id ON companies (org_id, id);
+CREATE INDEX contacts_org_id_id ON contacts (org_id, id);
 DROP INDEX companies_org_owner;
 CREATE INDEX companies_org_owner ON companies (org_id, owner_id, id);
 DROP INDEX contacts_org_company;
