@@ -26,9 +26,9 @@ var (
 	companySearch = searchTable{"companies", "company"}
 )
 
-// searchCandidates bounds how many matches a ranked search scores: the
-// newest this many, so a one- or two-letter prefix that matches a fifth of
-// a million contacts costs what a rare one does. A longer query narrows
+// searchCandidates bounds how many of the org's matches a ranked search
+// scores (see rank for which), so a one- or two-letter prefix that matches
+// a fifth of a million contacts costs what a rare one does. A longer query narrows
 // the matches below the bound and is ranked over all of them. (A variable
 // so a test can lower it.)
 var searchCandidates = 1000
@@ -43,20 +43,28 @@ func (t searchTable) match(kind db.Kind, q *bun.SelectQuery, tokens []string) {
 	q.Where(t.alias+".rowid IN (SELECT rowid FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?)", ftsQuery(tokens))
 }
 
-// rank restricts q (already scoped to orgID) to the org's newest
-// searchCandidates matches and orders them by relevance, best first.
+// rank restricts q (already scoped to orgID) to the org's best limit
+// matches among a bounded set of candidates (searchCandidates) and orders
+// them by relevance, best first.
 //
-// On PostgreSQL the planner picks the GIN index for a rare prefix or walks
-// the org's newest rows for a common one. On SQLite the FTS index holds
-// every org: it is walked newest first, each match checked against the
-// org by rowid, until the bound; rank (bm25) is computed for those only.
-// CROSS JOINs keep SQLite from starting anywhere else.
-func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens []string) {
+// On PostgreSQL the candidates are the first matches the GIN index yields
+// (an ORDER BY would make the planner walk the org's rows one by one for a
+// common prefix, ten times slower); each is scored as it is read, and only
+// the best limit are joined back. On SQLite the FTS index holds every org:
+// it is walked newest first, each match checked against the org by rowid,
+// until the bound; rank (bm25) is computed for those only. CROSS JOINs
+// keep SQLite from starting anywhere else.
+func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens []string, limit int) {
 	if kind == db.Postgres {
 		expr, args := tsQuery(tokens)
-		inner := append(append([]any{orgID}, args...), searchCandidates)
-		q.Join("JOIN (SELECT id FROM "+t.table+" WHERE org_id = ? AND search_tsv @@ ("+expr+") ORDER BY created_at DESC, id DESC LIMIT ?) AS m ON m.id = "+t.alias+".id", inner...)
-		q.OrderExpr("ts_rank("+t.alias+".search_tsv, "+expr+") DESC", args...)
+		var inner []any
+		inner = append(inner, args...)
+		inner = append(inner, orgID)
+		inner = append(inner, args...)
+		inner = append(inner, searchCandidates, limit)
+		q.Join("JOIN (SELECT id, score FROM (SELECT id, ts_rank(search_tsv, "+expr+") AS score FROM "+t.table+
+			" WHERE org_id = ? AND search_tsv @@ ("+expr+") LIMIT ?) AS c ORDER BY score DESC, id DESC LIMIT ?) AS m ON m.id = "+t.alias+".id", inner...)
+		q.OrderExpr("m.score DESC")
 		q.OrderExpr(t.alias + ".id DESC")
 		return
 	}
@@ -77,9 +85,10 @@ func rankedSearch[T any](ctx context.Context, s *Service, t searchTable, subject
 	if len(tokens) == 0 {
 		return list, nil
 	}
-	query := s.db.Read.NewSelect().Model(&list).Where(t.alias+".org_id = ?", orgID).Limit(int64(httpx.Limit(limit)))
+	limit = httpx.Limit(limit)
+	query := s.db.Read.NewSelect().Model(&list).Where(t.alias+".org_id = ?", orgID).Limit(int64(limit))
 	s.selectTags(query, subject, t.alias)
-	t.rank(s.db.Kind, query, orgID, tokens)
+	t.rank(s.db.Kind, query, orgID, tokens, limit)
 	if err := query.Scan(ctx); err != nil {
 		return nil, err
 	}
