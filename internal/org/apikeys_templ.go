@@ -40,7 +40,7 @@ func apiKeysPage(p web.Page, c *WebCtx, v apiKeysView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = settingsHeader(c, "api-keys", "Settings", "Keys let programs use Kite's API as "+v.OrgName+".").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = web.SettingsHeader(p, "api-keys", "Settings", "Keys let programs use Kite's API as "+v.OrgName+".").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

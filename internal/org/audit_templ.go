@@ -40,7 +40,7 @@ func auditPage(p web.Page, c *WebCtx, v auditView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = settingsHeader(c, "audit-log", "Settings", "Who did what in "+v.OrgName+", when and from where. Times are in "+v.TimezoneName+".").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = web.SettingsHeader(p, "audit-log", "Settings", "Who did what in "+v.OrgName+", when and from where. Times are in "+v.TimezoneName+".").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

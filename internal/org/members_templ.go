@@ -44,7 +44,7 @@ func membersPage(p web.Page, c *WebCtx, v membersView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = settingsHeader(c, "members", "Settings", "Who works in "+v.OrgName+", and with which role.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = web.SettingsHeader(p, "members", "Settings", "Who works in "+v.OrgName+", and with which role.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
