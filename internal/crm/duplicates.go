@@ -45,12 +45,10 @@ func (s *Service) Duplicates(ctx context.Context, orgID string) ([]DuplicateGrou
 			continue
 		}
 		var list []Contact
-		err = s.db.Read.NewSelect().Model(&list).Where("org_id = ?", orgID).Where(by.column+" IN (?)", bun.In(keys)).
-			OrderExpr("id").Scan(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.loadContactTags(ctx, list); err != nil {
+		q := s.db.Read.NewSelect().Model(&list).Where("contact.org_id = ?", orgID).Where("contact."+by.column+" IN (?)", bun.In(keys)).
+			OrderExpr("contact.id")
+		s.selectTags(q, SubjectContact, "contact")
+		if err := q.Scan(ctx); err != nil {
 			return nil, err
 		}
 		byKey := map[string]*DuplicateGroup{}

@@ -171,30 +171,6 @@ func splitTags(list string) []string {
 	return strings.Split(list, tagSeparator)
 }
 
-func (s *Service) loadContactTags(ctx context.Context, list []Contact) error {
-	ids := make([]string, len(list))
-	for i, c := range list {
-		ids[i] = c.ID
-	}
-	names, err := s.tagNames(ctx, s.db.Read, SubjectContact, ids)
-	for i := range list {
-		list[i].Tags = names[list[i].ID]
-	}
-	return err
-}
-
-func (s *Service) loadCompanyTags(ctx context.Context, list []Company) error {
-	ids := make([]string, len(list))
-	for i, c := range list {
-		ids[i] = c.ID
-	}
-	names, err := s.tagNames(ctx, s.db.Read, SubjectCompany, ids)
-	for i := range list {
-		list[i].Tags = names[list[i].ID]
-	}
-	return err
-}
-
 // Tags lists the org's tags by name.
 func (s *Service) Tags(ctx context.Context, orgID string) ([]Tag, error) {
 	out := []Tag{}
