@@ -23,6 +23,7 @@ import (
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/pipeline"
 	"github.com/kite-crm/kite/internal/platform/crypto"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/events"
@@ -39,15 +40,16 @@ type App struct {
 	log     *slog.Logger
 	started time.Time
 
-	DB       *db.DB
-	Queue    *jobs.Queue
-	Events   *events.Bus
-	Hub      *realtime.Hub
-	Metrics  *prometheus.Registry
-	Keys     *crypto.Keyring
-	Identity *identity.Service
-	Orgs     *org.Service
-	CRM      *crm.Service
+	DB        *db.DB
+	Queue     *jobs.Queue
+	Events    *events.Bus
+	Hub       *realtime.Hub
+	Metrics   *prometheus.Registry
+	Keys      *crypto.Keyring
+	Identity  *identity.Service
+	Orgs      *org.Service
+	CRM       *crm.Service
+	Pipelines *pipeline.Service
 	// Mailbox holds sent mails when no SMTP server is configured.
 	Mailbox *mail.Mailbox
 	// API is the huma API under /api/v1 that capability packages register on.
@@ -89,6 +91,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	if err = a.buildServices(); err != nil {
+		return nil, err
+	}
+	// Organizations made before pipelines existed get their default one.
+	if err = a.Pipelines.EnsureDefaults(ctx); err != nil {
 		return nil, err
 	}
 	a.handler, err = a.routes()
@@ -282,6 +288,7 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Orgs = org.NewService(a.DB, a.Identity, a.Events, a.log.With("component", "org"))
 	a.Orgs.OnMemberRemoved(a.revokeRealtime)
 	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
+	a.Pipelines = pipeline.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.log.With("component", "pipeline"))
 	a.Events.Live(a.publishEvent)
 	return nil
 }

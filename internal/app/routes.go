@@ -28,7 +28,9 @@ func (a *App) routes() (http.Handler, error) {
 	registerSystemAPI(a.API, a)
 	a.Identity.RegisterAPI(a.API)
 	a.Orgs.RegisterAPI(a.API)
-	a.CRM.RegisterAPI(a.API, a.Orgs.Guard(a.API))
+	guard := a.Orgs.Guard(a.API)
+	a.CRM.RegisterAPI(a.API, guard)
+	a.Pipelines.RegisterAPI(a.API, guard)
 	mux.Handle("GET /api/v1/realtime", &realtime.Endpoint{Hub: a.Hub, Gate: a.realtimeGate, Closing: a.closing})
 
 	w, err := web.New(web.Options{Version: a.version, Status: a.statusData, Gate: a.signedIn, Logger: a.log})

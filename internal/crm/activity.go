@@ -8,8 +8,9 @@ import (
 )
 
 // Activity is the timeline of a contact or company: the events about it
-// (created, fields changed old -> new, notes, merges), newest first, read
-// from the event log through its (org_id, subject_id, id) index.
+// (created, fields changed old -> new, notes, merges) and about its related
+// records (deals), newest first, read from the event log through its
+// (org_id, subject_id, id) index.
 func (s *Service) Activity(ctx context.Context, orgID, subject, id, cursor string, limit int) ([]events.Event, string, error) {
 	if err := s.subjectExists(ctx, s.db.Read, orgID, subject, id); err != nil {
 		return nil, "", err
@@ -21,7 +22,11 @@ func (s *Service) Activity(ctx context.Context, orgID, subject, id, cursor strin
 		return nil, "", err
 	}
 	n := httpx.Limit(limit)
-	list, err := s.events.About(ctx, orgID, id, before.ID, n+1)
+	subjects, err := s.timelineSubjects(ctx, orgID, subject, id)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := s.events.AboutAny(ctx, orgID, subjects, before.ID, n+1)
 	if err != nil {
 		return nil, "", err
 	}

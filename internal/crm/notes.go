@@ -29,8 +29,12 @@ func cleanNote(body string) (string, error) {
 	return body, nil
 }
 
-// subjectExists checks that a contact or company of the org has this id.
+// subjectExists checks that a contact or company (or a registered kind of
+// record) of the org has this id.
 func (s *Service) subjectExists(ctx context.Context, q bun.IDB, orgID, subject, id string) error {
+	if check, ok := s.noteSubjects[subject]; ok {
+		return check(ctx, q, orgID, id)
+	}
 	model, notFound := any((*Contact)(nil)), errContactNotFound
 	if subject == SubjectCompany {
 		model, notFound = (*Company)(nil), errCompanyNotFound
@@ -77,7 +81,7 @@ func (s *Service) Notes(ctx context.Context, orgID, subject, id, cursor string, 
 	return out, next, nil
 }
 
-// AddNote writes a note on a contact or company.
+// AddNote writes a note on a contact, company or registered record.
 func (s *Service) AddNote(ctx context.Context, a org.Actor, subject, id, body string) (Note, error) {
 	clean, err := cleanNote(body)
 	if err != nil {

@@ -25,6 +25,10 @@ type Service struct {
 	now    func() time.Time
 	// importProgress, when set, hears how running imports advance.
 	importProgress func(ctx context.Context, im Import)
+	// noteSubjects and related are how records of capabilities above the
+	// CRM join its notes and timelines (subjects.go).
+	noteSubjects map[string]SubjectCheck
+	related      RelatedFunc
 }
 
 // NewService builds the CRM service.

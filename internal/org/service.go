@@ -26,6 +26,9 @@ type Service struct {
 	now      func() time.Time
 	// onMemberRemoved lets the app cut a removed member's live connections.
 	onMemberRemoved func(orgID, userID string)
+	// onCreated are what other capabilities add to a new organization,
+	// inside its creation transaction (the default pipeline).
+	onCreated []func(ctx context.Context, tx bun.Tx, o Organization) error
 }
 
 // NewService builds the service and installs its hooks into identity.
@@ -36,6 +39,12 @@ func NewService(d *db.DB, id *identity.Service, bus *events.Bus, log *slog.Logge
 	s := &Service{db: d, identity: id, events: bus, log: log, now: time.Now, onMemberRemoved: func(string, string) {}}
 	id.SetHooks(identity.Hooks{SignedUp: s.signedUp, Audit: s.auditUser})
 	return s
+}
+
+// OnCreated adds fn to every organization's creation, in its transaction:
+// an error aborts the creation.
+func (s *Service) OnCreated(fn func(ctx context.Context, tx bun.Tx, o Organization) error) {
+	s.onCreated = append(s.onCreated, fn)
 }
 
 // OnMemberRemoved registers what to do when a member leaves an org.
@@ -64,6 +73,12 @@ func (s *Service) Create(ctx context.Context, tx bun.Tx, name, ownerID string) (
 	}
 	_, err = s.events.Record(ctx, tx, events.Event{OrgID: o.ID, Type: "organization.created", SubjectID: o.ID,
 		Actor: "user:" + ownerID, Payload: mustJSON(map[string]string{"name": o.Name})})
+	for _, fn := range s.onCreated {
+		if err != nil {
+			break
+		}
+		err = fn(ctx, tx, o)
+	}
 	return o, err
 }
 

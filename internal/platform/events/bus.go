@@ -183,9 +183,19 @@ func (b *Bus) Since(ctx context.Context, orgID, afterID string, limit int) ([]Ev
 // first, older than the event beforeID (all when empty): a record's
 // activity timeline. It reads the (org_id, subject_id, id) index.
 func (b *Bus) About(ctx context.Context, orgID, subjectID, beforeID string, limit int) ([]Event, error) {
+	return b.AboutAny(ctx, orgID, []string{subjectID}, beforeID, limit)
+}
+
+// AboutAny is About for several records at once (a contact and its
+// deals), merged newest first.
+func (b *Bus) AboutAny(ctx context.Context, orgID string, subjectIDs []string, beforeID string, limit int) ([]Event, error) {
 	var rows []row
-	q := b.db.Read.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("subject_id = ?", subjectID).
-		OrderExpr("id DESC").Limit(int64(limit))
+	q := b.db.Read.NewSelect().Model(&rows).Where("org_id = ?", orgID).OrderExpr("id DESC").Limit(int64(limit))
+	if len(subjectIDs) == 1 {
+		q.Where("subject_id = ?", subjectIDs[0])
+	} else {
+		q.Where("subject_id IN (?)", bun.In(subjectIDs))
+	}
 	if beforeID != "" {
 		q.Where("id < ?", beforeID)
 	}

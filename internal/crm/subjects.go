@@ -1,0 +1,46 @@
+package crm
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+)
+
+// Capabilities above the CRM attach their records to it: deals carry notes
+// like contacts do, and a contact's timeline includes its deals' events.
+// They register here instead of the CRM importing them.
+
+// SubjectCheck reports whether a record of the org has this id (an error
+// that maps to 404 when not).
+type SubjectCheck func(ctx context.Context, q bun.IDB, orgID, id string) error
+
+// RelatedFunc lists the records whose events belong in the timeline of a
+// contact or company (subject is SubjectContact or SubjectCompany).
+type RelatedFunc func(ctx context.Context, orgID, subject, id string) ([]string, error)
+
+// AddNoteSubject lets notes be written on another kind of record.
+func (s *Service) AddNoteSubject(kind string, exists SubjectCheck) {
+	if s.noteSubjects == nil {
+		s.noteSubjects = map[string]SubjectCheck{}
+	}
+	s.noteSubjects[kind] = exists
+}
+
+// RelateSubjects sets how timelines find related records.
+func (s *Service) RelateSubjects(fn RelatedFunc) { s.related = fn }
+
+// DeleteNotesOf removes the notes of a record being deleted, in its transaction.
+func (s *Service) DeleteNotesOf(ctx context.Context, tx bun.Tx, orgID, subject, id string) error {
+	_, err := tx.NewDelete().Model((*Note)(nil)).Where("org_id = ?", orgID).Where("subject_type = ?", subject).Where("subject_id = ?", id).Exec(ctx)
+	return err
+}
+
+// timelineSubjects is the record and its related records.
+func (s *Service) timelineSubjects(ctx context.Context, orgID, subject, id string) ([]string, error) {
+	ids := []string{id}
+	if s.related == nil || (subject != SubjectContact && subject != SubjectCompany) {
+		return ids, nil
+	}
+	more, err := s.related(ctx, orgID, subject, id)
+	return append(ids, more...), err
+}

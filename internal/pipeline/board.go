@@ -1,0 +1,174 @@
+package pipeline
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/platform/httpx"
+)
+
+// boardCards is how many cards a column shows before "load more".
+const boardCards = 50
+
+// Total is a sum of deal values in one currency, and the same weighted by
+// the stage's probability (the forecast).
+type Total struct {
+	Currency      string `json:"currency"`
+	Value         string `json:"value"`
+	WeightedValue string `json:"weighted_value"`
+	minor         int64
+	weighted      int64
+}
+
+// Column is a stage on the board: its first cards, count and totals.
+type Column struct {
+	Stage      Stage   `json:"stage"`
+	Count      int64   `json:"count"`
+	Totals     []Total `json:"totals"`
+	Deals      []Card  `json:"deals"`
+	NextCursor *string `json:"next_cursor" doc:"More cards: GET /deals?stage_id=…&sort=position&cursor=…"`
+}
+
+// Board is a pipeline's kanban.
+type Board struct {
+	Pipeline Pipeline `json:"pipeline"`
+	Columns  []Column `json:"stages"`
+	// Open is the open deals' totals and forecast over the whole pipeline.
+	Open []Total `json:"open_totals"`
+}
+
+// Board reads a pipeline's columns with their first cards, counts and
+// totals (per currency, and weighted by probability). Without filters the
+// counts come from stage_totals; with them, from the filtered deals.
+func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFilter) (Board, error) {
+	p, err := s.Pipeline(ctx, orgID, pipelineID)
+	if err != nil {
+		return Board{}, err
+	}
+	f.PipelineID, f.StageID, f.Status = "", "", ""
+	b := Board{Pipeline: p, Columns: make([]Column, len(p.Stages)), Open: []Total{}}
+	if len(p.Stages) == 0 {
+		return b, nil
+	}
+	cards, err := s.firstCards(ctx, orgID, p.Stages, f)
+	if err != nil {
+		return b, err
+	}
+	counts, err := s.stageCounts(ctx, orgID, p, f)
+	if err != nil {
+		return b, err
+	}
+	open := map[string]*Total{}
+	for i, st := range p.Stages {
+		col := Column{Stage: st, Deals: cards[st.ID], Totals: []Total{}}
+		if col.Deals == nil {
+			col.Deals = []Card{}
+		}
+		if len(col.Deals) > boardCards {
+			col.Deals = col.Deals[:boardCards]
+			last := col.Deals[boardCards-1]
+			next := httpx.EncodeCursor(sortKey{V: sortValue("position", last.Deal), I: last.ID})
+			col.NextCursor = &next
+		}
+		for _, c := range counts[st.ID] {
+			col.Count += c.Deals
+			t := Total{Currency: c.Currency, minor: c.ValueMinor, weighted: c.ValueMinor * int64(st.Probability) / 100}
+			col.Totals = append(col.Totals, t)
+			if st.Kind == KindOpen {
+				o := open[c.Currency]
+				if o == nil {
+					o = &Total{Currency: c.Currency}
+					open[c.Currency] = o
+				}
+				o.minor += t.minor
+				o.weighted += t.weighted
+			}
+		}
+		for j := range col.Totals {
+			col.Totals[j].format()
+		}
+		b.Columns[i] = col
+	}
+	for _, t := range open {
+		t.format()
+		b.Open = append(b.Open, *t)
+	}
+	sortTotals(b.Open)
+	return b, nil
+}
+
+func (t *Total) format() {
+	t.Value, t.WeightedValue = FormatMinor(t.minor, t.Currency), FormatMinor(t.weighted, t.Currency)
+}
+
+func sortTotals(ts []Total) {
+	slices.SortFunc(ts, func(a, b Total) int { return strings.Compare(a.Currency, b.Currency) })
+}
+
+// firstCards reads the first boardCards+1 cards of every column in one
+// query: a UNION ALL of one index walk per stage.
+func (s *Service) firstCards(ctx context.Context, orgID string, stages []Stage, f DealFilter) (map[string][]Card, error) {
+	var parts []string
+	var args []any
+	for i, st := range stages {
+		g := f
+		g.StageID = st.ID
+		w, err := filterWhere(orgID, g)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, "SELECT * FROM ("+cardSelect+" WHERE "+w.sql()+" ORDER BY d.position LIMIT "+
+			strconv.Itoa(boardCards+1)+") AS s"+strconv.Itoa(i))
+		args = append(args, w.args...)
+	}
+	var rows []Card
+	if err := s.db.Read.NewRaw(strings.Join(parts, " UNION ALL "), args...).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := map[string][]Card{}
+	for _, c := range rows {
+		c.fill()
+		out[c.StageID] = append(out[c.StageID], c)
+	}
+	return out, nil
+}
+
+// stageCounts is each stage's count and value per currency.
+func (s *Service) stageCounts(ctx context.Context, orgID string, p Pipeline, f DealFilter) (map[string][]stageTotal, error) {
+	var rows []stageTotal
+	if !f.narrowsBoard() {
+		ids := make([]string, len(p.Stages))
+		for i, st := range p.Stages {
+			ids[i] = st.ID
+		}
+		if err := s.db.Read.NewSelect().Model(&rows).Where("stage_id IN (?)", bun.In(ids)).Where("deals > 0").OrderExpr("stage_id, currency").Scan(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		f.PipelineID = p.ID
+		w, err := filterWhere(orgID, f)
+		if err != nil {
+			return nil, err
+		}
+		q := "SELECT d.stage_id, d.currency, COUNT(*) AS deals, SUM(d.value_minor) AS value_minor FROM deals AS d WHERE " + w.sql() +
+			" GROUP BY d.stage_id, d.currency ORDER BY d.stage_id, d.currency"
+		if err := s.db.Read.NewRaw(q, w.args...).Scan(ctx, &rows); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string][]stageTotal{}
+	for _, r := range rows {
+		out[r.StageID] = append(out[r.StageID], r)
+	}
+	return out, nil
+}
+
+// StageCards is the next page of a column after cursor, with the board's filters.
+func (s *Service) StageCards(ctx context.Context, orgID, stageID string, f DealFilter) ([]Card, string, error) {
+	f.StageID, f.Sort, f.PipelineID, f.Status = stageID, "position", "", ""
+	return s.ListDeals(ctx, orgID, f)
+}

@@ -1,0 +1,107 @@
+// Package pipeline is Kite's sales pipelines: pipelines and their stages,
+// deals moving through them on a kanban board, stage history and the
+// per-stage totals that make forecasts.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/crm"
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/events"
+	"github.com/kite-crm/kite/internal/platform/httpx"
+)
+
+// Service is the pipelines capability: the only entry point other packages use.
+type Service struct {
+	db     *db.DB
+	events *events.Bus
+	orgs   *org.Service
+	crm    *crm.Service
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService builds the service and hooks it into the organization's
+// creation (every org gets the default pipeline) and into the CRM (deals on
+// contact and company pages, notes on deals).
+func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// Microseconds: what both databases keep, so an answer equals a later read.
+	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	s := &Service{db: d, events: bus, orgs: orgs, crm: c, log: log, now: now}
+	orgs.OnCreated(func(ctx context.Context, tx bun.Tx, o org.Organization) error {
+		_, err := s.createDefault(ctx, tx, o.ID)
+		return err
+	})
+	c.AddNoteSubject(SubjectDeal, s.dealExists)
+	c.RelateSubjects(s.relatedDeals)
+	return s
+}
+
+// SubjectDeal names deals as subjects of notes and events.
+const SubjectDeal = "deal"
+
+var (
+	errPipelineNotFound = httpx.NewProblem(http.StatusNotFound, "not_found", "No such pipeline.")
+	errStageNotFound    = httpx.NewProblem(http.StatusNotFound, "not_found", "No such stage.")
+	errDealNotFound     = httpx.NewProblem(http.StatusNotFound, "not_found", "No such deal.")
+)
+
+// record writes a domain event in tx.
+func (s *Service) record(ctx context.Context, tx bun.Tx, orgID, actor, typ, subject string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = s.events.Record(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor, Payload: b})
+	return err
+}
+
+// invalidField is a 422 naming the body field at fault.
+func invalidField(field, msg string) error {
+	p := httpx.NewProblem(http.StatusUnprocessableEntity, "invalid", msg)
+	p.Errors = append(p.Errors, &huma.ErrorDetail{Location: "body." + field, Message: msg})
+	return p
+}
+
+func conflict(code, msg string) error { return httpx.NewProblem(http.StatusConflict, code, msg) }
+
+// change is one field's old and new value in an update event.
+type change struct {
+	Old any `json:"old"`
+	New any `json:"new"`
+}
+
+// load reads a record of the org by id into v; absent or another org's is notFound.
+func load(ctx context.Context, q bun.IDB, v any, orgID, id string, notFound error) error {
+	if !db.ValidID(id) {
+		return notFound
+	}
+	if err := q.NewSelect().Model(v).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(db.MapError(err), db.ErrNotFound) {
+			return notFound
+		}
+		return err
+	}
+	return nil
+}
+
+// forUpdate is FOR UPDATE on PostgreSQL; SQLite has one writer at a time.
+func (s *Service) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.db.Kind == db.Postgres {
+		return q.For("UPDATE")
+	}
+	return q
+}
