@@ -41,6 +41,7 @@ func (a *App) routes() (http.Handler, error) {
 	a.Identity.RegisterWeb(mux)
 	a.Orgs.RegisterWeb(mux)
 	a.CRM.RegisterWeb(mux)
+	a.Pipelines.RegisterWeb(mux)
 	a.registerDevMailbox(mux)
 
 	m := httpx.NewMetrics(a.Metrics)

@@ -29,6 +29,7 @@ type Service struct {
 	// CRM join its notes and timelines (subjects.go).
 	noteSubjects map[string]SubjectCheck
 	related      RelatedFunc
+	panels       []PanelFunc
 }
 
 // NewService builds the CRM service.

@@ -2,8 +2,12 @@ package crm
 
 import (
 	"context"
+	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/org"
 )
 
 // Capabilities above the CRM attach their records to it: deals carry notes
@@ -17,6 +21,28 @@ type SubjectCheck func(ctx context.Context, q bun.IDB, orgID, id string) error
 // RelatedFunc lists the records whose events belong in the timeline of a
 // contact or company (subject is SubjectContact or SubjectCompany).
 type RelatedFunc func(ctx context.Context, orgID, subject, id string) ([]string, error)
+
+// PanelFunc draws a capability's card on a contact's or company's page
+// (subject is SubjectContact or SubjectCompany); nil draws nothing.
+type PanelFunc func(r *http.Request, c *org.WebCtx, subject, id string) (templ.Component, error)
+
+// AddRecordPanel adds a card to the contact and company pages.
+func (s *Service) AddRecordPanel(fn PanelFunc) { s.panels = append(s.panels, fn) }
+
+// recordPanels draws the registered cards for a record's page.
+func (s *Service) recordPanels(r *http.Request, c *org.WebCtx, subject, id string) ([]templ.Component, error) {
+	var out []templ.Component
+	for _, fn := range s.panels {
+		comp, err := fn(r, c, subject, id)
+		if err != nil {
+			return nil, err
+		}
+		if comp != nil {
+			out = append(out, comp)
+		}
+	}
+	return out, nil
+}
 
 // AddNoteSubject lets notes be written on another kind of record.
 func (s *Service) AddNoteSubject(kind string, exists SubjectCheck) {

@@ -36,6 +36,10 @@ type eventPayload struct {
 	Changes    map[string]change `json:"changes"`
 	Body       string            `json:"body"`
 	MergedName string            `json:"merged_name"`
+	// Deals, which join their contact's and company's timelines.
+	Title     string `json:"title"`
+	FromStage string `json:"from_stage"`
+	ToStage   string `json:"to_stage"`
 }
 
 // timeline turns events into lines, naming people and companies with one
@@ -68,6 +72,9 @@ func (s *Service) timeline(r *http.Request, orgID string, kind recordKind, list 
 	}
 	out := make([]activityItem, 0, len(list))
 	for i, e := range list {
+		if e.Type == "deal.reordered" {
+			continue // a card's place in its column says nothing about the contact
+		}
 		p := payloads[i]
 		item := activityItem{Actor: actorName(e.Actor, members), At: e.OccurredAt, What: eventWhat(e.Type, kind, p)}
 		if e.Type == "note.created" {
@@ -103,6 +110,18 @@ func eventWhat(typ string, kind recordKind, p eventPayload) string {
 		return "edited a note"
 	case "note.deleted":
 		return "deleted a note"
+	case "deal.created":
+		return "created the deal " + p.Title
+	case "deal.stage_changed":
+		return "moved the deal " + p.Title + " from " + p.FromStage + " to " + p.ToStage
+	case "deal.won":
+		return "won the deal " + p.Title
+	case "deal.lost":
+		return "lost the deal " + p.Title
+	case "deal.updated":
+		return "changed the deal " + p.Title
+	case "deal.deleted":
+		return "deleted the deal " + p.Title
 	}
 	return strings.ReplaceAll(typ, "_", " ")
 }

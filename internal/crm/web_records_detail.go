@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/web"
 )
@@ -54,6 +56,7 @@ type recordView struct {
 	OlderNotes    string
 	Activity      []activityItem
 	OlderEvents   string
+	Panels        []templ.Component // cards of capabilities above the CRM (deals)
 	Errors        web.FormErrors
 	CanAdminister bool // may define custom fields
 	Loc           *time.Location
@@ -112,6 +115,9 @@ func (s *Service) detailView(r *http.Request, c *org.WebCtx, kind recordKind, d 
 	}
 	if nextEvents != "" {
 		v.OlderEvents = v.Path() + "?" + url.Values{"activity": {nextEvents}}.Encode() + "#activity"
+	}
+	if v.Panels, err = s.recordPanels(r, c, kind.Subject, d.ID); err != nil {
+		return recordView{}, err
 	}
 	return v, nil
 }

@@ -37,7 +37,8 @@ type MoveInput struct {
 
 // Move puts a deal into a stage of its pipeline, at a place in the column.
 // The status follows the stage's kind; a change of stage is recorded in the
-// history and as deal.stage_changed (and deal.won / deal.lost).
+// history and as deal.stage_changed (and deal.won / deal.lost); a move
+// within the column is deal.reordered.
 func (s *Service) Move(ctx context.Context, a org.Actor, id string, in MoveInput) (Deal, error) {
 	var d Deal
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -105,7 +106,8 @@ func (s *Service) moveIn(ctx context.Context, tx bun.Tx, a org.Actor, id string,
 	d.fill()
 	actor := a.EventActor()
 	if sameStage {
-		return d, s.record(ctx, tx, a.OrgID, actor, "deal.updated", d.ID, dealEvent(d, map[string]change{"position": {old.Position, d.Position}}))
+		// Its own type: boards follow it, timelines leave it out.
+		return d, s.record(ctx, tx, a.OrgID, actor, "deal.reordered", d.ID, dealEvent(d, map[string]change{"position": {old.Position, d.Position}}))
 	}
 	if err := s.addTotals(ctx, tx, totalDelta{from.ID, d.Currency, -1, -d.ValueMinor}, totalDelta{target.ID, d.Currency, 1, d.ValueMinor}); err != nil {
 		return d, err

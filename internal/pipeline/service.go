@@ -47,6 +47,7 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, lo
 	})
 	c.AddNoteSubject(SubjectDeal, s.dealExists)
 	c.RelateSubjects(s.relatedDeals)
+	c.AddRecordPanel(s.recordDeals)
 	return s
 }
 

@@ -24,6 +24,10 @@ var staticFiles embed.FS
 // hashLen is how many hex characters of a file's SHA-256 go into its URL.
 const hashLen = 10
 
+// AssetBoard is Kite's own script of the deal board and the pipeline
+// settings (drag and drop, keyboard moves, undo, live updates).
+const AssetBoard = "js/board.js"
+
 // Names of vendored libraries inside the static tree. Pages that need one put
 // it in Page.Scripts or Page.Styles; htmx is on every page already. A test
 // checks that each name exists.

@@ -28,7 +28,7 @@ func navItems() []NavItem {
 		{Key: "inbox", Label: "Inbox", Icon: "inbox", Section: sectionWorkspace},
 		{Key: "contacts", Label: "Contacts", Href: "/contacts", Icon: "contacts", Ready: true, Section: sectionWorkspace},
 		{Key: "companies", Label: "Companies", Href: "/companies", Icon: "companies", Ready: true, Section: sectionWorkspace},
-		{Key: "deals", Label: "Deals", Icon: "deals", Section: sectionWorkspace},
+		{Key: "deals", Label: "Deals", Href: "/deals", Icon: "deals", Ready: true, Section: sectionWorkspace},
 		{Key: "campaigns", Label: "Campaigns", Icon: "campaigns", Section: sectionWorkspace},
 		{Key: "agents", Label: "Agents", Icon: "agents", Section: sectionWorkspace},
 		{Key: "automation", Label: "Automation", Icon: "automation", Section: sectionWorkspace},
