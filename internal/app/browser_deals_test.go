@@ -25,6 +25,8 @@ func (u *uiTab) drag(from, to string) {
 		}
 		return xy[0], xy[1]
 	}
+	// Mouse events land only inside the viewport.
+	u.eval(`document.querySelector(` + jsString(from) + `).scrollIntoView({block: "center"}); 1`)
 	x0, y0 := point(from, "r.height / 2")
 	x1, y1 := point(to, "Math.min(8, r.height / 4)")
 	held := func(p *input.DispatchMouseEventParams) { p.Button, p.Buttons = input.MouseButtonLeft, 1 }
@@ -35,6 +37,18 @@ func (u *uiTab) drag(from, to string) {
 	}
 	steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, x1, y1, held, chromedp.ClickCount(1)))
 	u.do(steps...)
+}
+
+// dealID finds a deal by title through the API.
+func dealID(t *testing.T, c *client, title string) string {
+	t.Helper()
+	for _, d := range c.must(200, "GET", "/deals?limit=200", nil).Items() {
+		if d["title"] == title {
+			return d["id"].(string)
+		}
+	}
+	t.Fatalf("no deal %q", title)
+	return ""
 }
 
 // cardOrder lists the titles of a column's cards, top to bottom.
@@ -102,6 +116,15 @@ func TestBrowserDealsBoard(t *testing.T) {
 		me.click(`#board .deal-card[data-title="Charlie"] .deal-menu form:nth-of-type(2) button`)
 		me.waitFor("Charlie moved by its menu", cardOrder("Lead")+` === ""`)
 
+		// Someone else's move (here through the API) reaches an open board
+		// within a second, without a reload.
+		start := time.Now()
+		c.must(200, "PATCH", "/deals/"+dealID(t, c, "Charlie")+"/stage", map[string]any{"stage_id": st["Negotiation"]})
+		other.waitFor("the API's move", cardOrder("Negotiation")+` === "Charlie"`)
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the other board showed the move after %v, want under a second", took)
+		}
+
 		// The deal as a modal: mark it lost with a reason.
 		me.click(`#board .deal-card[data-title="Delta"] .deal-card-title`)
 		me.waitFor("the deal modal", `document.querySelector("#deal-modal") && document.querySelector("#deal-modal").open`)
@@ -128,6 +151,16 @@ func TestBrowserDealsBoard(t *testing.T) {
 		me.click("#new-stage button[type=submit]")
 		me.toastSays("Stage added.")
 		other.waitFor("the new column on the other board", `[...document.querySelectorAll(".board-cards")].some(l => l.dataset.stageName === "Demo")`)
+		// Drag a stage by its handle: Lost before Won.
+		me.drag(`#stage-list li:nth-child(6) .stage-handle`, `#stage-list li:nth-child(5)`)
+		me.toastSays("Stage order saved.")
+		var names []string
+		for _, s := range defaultPipeline(t, c).Body["stages"].([]any) {
+			names = append(names, s.(map[string]any)["name"].(string))
+		}
+		if got := strings.Join(names, ","); got != "Lead,Qualified,Proposal,Negotiation,Lost,Won,Demo" {
+			t.Errorf("stage order after the drag: %s", got)
+		}
 		me.noPageErrors()
 		other.noPageErrors()
 		if strings.Contains(me.text("body"), "Internal") {

@@ -234,6 +234,16 @@ func (s *Service) updateDealSubmit(w http.ResponseWriter, r *http.Request, c *or
 	org.Done(w, r, s.afterDeal(r), "The deal was saved.")
 }
 
+// failed ends a refused form post: another org's (or a missing) deal is
+// the 404 page, anything else a toast on the page it returns to.
+func (s *Service) failed(w http.ResponseWriter, r *http.Request, c *org.WebCtx, to string, err error) {
+	if fe, ok := web.ProblemErrors(err, nil); ok && fe.Status == http.StatusNotFound {
+		s.orgs.NotFound(w, r, c)
+		return
+	}
+	s.orgs.Failed(w, r, c, to, err)
+}
+
 // afterDeal is where a form on a deal returns: the deal's page, or the
 // board it was opened from.
 func (s *Service) afterDeal(r *http.Request) string {
@@ -251,11 +261,11 @@ func (s *Service) statusSubmit(w http.ResponseWriter, r *http.Request, c *org.We
 		in.LostReason = &reason
 	}
 	if status != KindOpen && status != KindWon && status != KindLost {
-		s.orgs.Failed(w, r, c, s.afterDeal(r), invalidField("status", "Choose won, lost or open."))
+		s.failed(w, r, c, s.afterDeal(r), invalidField("status", "Choose won, lost or open."))
 		return
 	}
 	if _, err := s.UpdateDeal(r.Context(), c.Actor, r.PathValue("id"), in); err != nil {
-		s.orgs.Failed(w, r, c, s.afterDeal(r), err)
+		s.failed(w, r, c, s.afterDeal(r), err)
 		return
 	}
 	msg := map[string]string{KindWon: "Marked won. Congratulations!", KindLost: "Marked lost.", KindOpen: "The deal is open again."}[status]
@@ -271,7 +281,7 @@ func (s *Service) moveSubmit(w http.ResponseWriter, r *http.Request, c *org.WebC
 	}
 	d, err := s.Move(r.Context(), c.Actor, r.PathValue("id"), in)
 	if err != nil {
-		s.orgs.Failed(w, r, c, back, err)
+		s.failed(w, r, c, back, err)
 		return
 	}
 	org.Done(w, r, back, "Moved "+d.Title+".")
@@ -298,7 +308,7 @@ func (s *Service) deleteDealSubmit(w http.ResponseWriter, r *http.Request, c *or
 		err = s.DeleteDeal(r.Context(), c.Actor, d.ID)
 	}
 	if err != nil {
-		s.orgs.Failed(w, r, c, dealsPath, err)
+		s.failed(w, r, c, dealsPath, err)
 		return
 	}
 	org.Done(w, r, dealsPath+"?pipeline="+d.PipelineID, "The deal was deleted.")

@@ -201,15 +201,20 @@ func (s *Service) deleteStageSubmit(w http.ResponseWriter, r *http.Request, c *o
 func (s *Service) orderSubmit(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
 	id := r.PathValue("id")
 	r.ParseForm()
+	script := r.Header.Get("Accept") == "application/json"
 	if _, err := s.ReorderStages(r.Context(), c.Actor, id, r.PostForm["stage_id"]); err != nil {
-		if web.IsHTMX(r) || r.Header.Get("Accept") == "application/json" {
-			s.failedFragment(w, r, err)
+		if script {
+			// The page reloads and shows why.
+			fe, _ := web.ProblemErrors(err, nil)
+			web.SetFlash(w, r, web.ToastError, orText(fe.Message, "The new order could not be saved."))
+			w.WriteHeader(fe.StatusOr(http.StatusUnprocessableEntity))
 			return
 		}
 		s.settingsFailed(w, r, c, id, err)
 		return
 	}
-	if r.Header.Get("Accept") == "application/json" {
+	if script {
+		web.SetFlash(w, r, web.ToastSuccess, "Stage order saved.")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -234,6 +234,8 @@
     window.Sortable.create(list, {
       handle: ".stage-handle",
       animation: 120,
+      forceFallback: true,
+      fallbackTolerance: 4,
       onEnd: function (evt) {
         if (evt.oldIndex === evt.newIndex) return;
         var body = new URLSearchParams();
@@ -242,8 +244,9 @@
           method: "POST", credentials: "same-origin", body: body,
           headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" }
         }).then(function (res) {
-          if (res.ok) { toast("Stage order saved.", "success"); window.setTimeout(function () { location.reload(); }, 400); }
-          else { toast("The new order could not be saved.", "error"); location.reload(); }
+          // The server leaves its toast for the reloaded page, whose Up and
+          // Down buttons then match the new order.
+          location.reload();
         });
       }
     });
