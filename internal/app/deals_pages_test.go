@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,6 +174,44 @@ func TestDealPagesFormsTableAndSettings(t *testing.T) {
 		}
 		if p := rival.Get("/deals/columns/" + stages["Qualified"]); p.Status != http.StatusNotFound {
 			t.Errorf("rival column: %d", p.Status)
+		}
+	})
+}
+
+// A column with more than 50 deals shows 50 and loads the rest on scroll
+// (the sentinel's URL), keeping the filters.
+func TestDealPagesColumnLoadsMore(t *testing.T) {
+	t.Parallel()
+	eachKite(t, func(t *testing.T, a *app.App) {
+		owner := signedUp(t, a, "many@example.com", "Many")
+		board := okPage(t, owner, "/deals")
+		lead := webtest.Attr(board.Find("ol[data-stage-name=Lead]"), "data-stage")
+		for i := range 55 {
+			value := "10"
+			if i%2 == 1 {
+				value = "500"
+			}
+			owner.Post("/deals", url.Values{"title": {"Deal " + strconv.Itoa(i)}, "value": {value}, "stage_id": {lead}})
+		}
+		board = okPage(t, owner, "/deals")
+		if n := len(strings.Split(cardTitles(board, "Lead"), ",")); n != 50 {
+			t.Fatalf("first cards: %d", n)
+		}
+		more := webtest.Attr(board.Find("li.board-more"), "hx-get")
+		if more == "" || !strings.Contains(board.Text("ol[data-stage-name=Lead]"), "Deal 0") {
+			t.Fatalf("no load-more sentinel: %q", more)
+		}
+		rest := owner.Get(more, "HX-Request", "true")
+		if got := len(webtest.Select(rest.Doc(), "li.deal-card")); rest.Status != 200 || got != 5 || rest.Find("li.board-more") != nil {
+			t.Fatalf("next cards: %d %d", rest.Status, got)
+		}
+		// With a filter the count and the cards follow it.
+		filtered := okPage(t, owner, "/deals?value_min=100")
+		if got := webtest.Text(filtered.Find("ol[data-stage-name=Lead]")); strings.Contains(got, "Deal 0 ") {
+			t.Errorf("a deal under the minimum shows: %s", got)
+		}
+		if n := len(strings.Split(cardTitles(filtered, "Lead"), ",")); n != 27 {
+			t.Errorf("filtered cards: %d, want 27", n)
 		}
 	})
 }
