@@ -93,7 +93,7 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.opts.DatabaseURL, "database-url", "", "PostgreSQL admin `URL`; scratch databases are created and dropped through it (coldstart; default SQLite)")
 	fs.IntVar(&f.opts.Runs, "runs", f.opts.Runs, "starts per database state (coldstart)")
 	fs.DurationVar(&f.opts.Idle, "idle", f.opts.Idle, "idle time before reading the process's resident memory (coldstart)")
-	fs.StringVar(&f.opts.Token, "token", "", "API key of a seeded organization, as `kite seed` prints it (contacts-* and search-* scenarios)")
+	fs.StringVar(&f.opts.Token, "token", "", "API key of a seeded organization, as `kite seed` prints it (contacts-*, search-* and deals-* scenarios)")
 	return fs
 }
 

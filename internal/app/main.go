@@ -33,7 +33,7 @@ const usage = `Kite — a sales CRM for teams that sell in conversations.
 Usage:
   kite [serve] [flags]      start the web UI, API and workers (default)
   kite migrate [up|status]  apply migrations, or show the schema state
-  kite seed [-org NAME] [-email E] [-contacts N] [-companies N]
+  kite seed [-org NAME] [-email E] [-contacts N] [-companies N] [-deals N] [-pipelines N]
                             a new organization filled with realistic data (stop serve first on SQLite)
   kite version              print the version
 

@@ -14,6 +14,7 @@ import (
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/pipeline"
 )
 
 // seedOptions are the flags of `kite seed`.
@@ -22,18 +23,22 @@ type seedOptions struct {
 	email     string
 	contacts  int
 	companies int
+	deals     int
+	pipelines int
 }
 
 // seedFlags parses the seed flags out of args and returns the rest (the
 // configuration flags).
 func seedFlags(args []string) (seedOptions, []string, error) {
-	o := seedOptions{org: "Seeded Org", contacts: 10_000, companies: 1_000}
+	o := seedOptions{org: "Seeded Org", contacts: 10_000, companies: 1_000, pipelines: 3}
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.org, "org", o.org, "organization name")
 	fs.StringVar(&o.email, "email", "", "owner's email (default: a new seed address)")
 	fs.IntVar(&o.contacts, "contacts", o.contacts, "contacts to create")
 	fs.IntVar(&o.companies, "companies", o.companies, "companies to create")
+	fs.IntVar(&o.deals, "deals", o.deals, "open deals to create, spread over -pipelines")
+	fs.IntVar(&o.pipelines, "pipelines", o.pipelines, "pipelines holding the deals, the default one included")
 	var mine, rest []string
 	for i := 0; i < len(args); i++ {
 		name := strings.TrimLeft(strings.SplitN(args[i], "=", 2)[0], "-")
@@ -57,12 +62,15 @@ func seedFlags(args []string) (seedOptions, []string, error) {
 	if o.contacts < 0 || o.companies < 0 || o.contacts > 10_000_000 || o.companies > 1_000_000 {
 		return o, nil, fmt.Errorf("seed: -contacts must be 0–10,000,000 and -companies 0–1,000,000")
 	}
+	if o.deals < 0 || o.deals > 10_000_000 || o.pipelines < 1 || o.pipelines > 100 {
+		return o, nil, fmt.Errorf("seed: -deals must be 0–10,000,000 and -pipelines 1–100")
+	}
 	return o, rest, nil
 }
 
 // seed runs `kite seed`: a new owner and organization filled with realistic
-// companies and contacts, plus an admin API key for benchmarks. On SQLite,
-// stop `kite serve` first (one process per data dir).
+// companies and contacts (and deals when asked), plus an admin API key for
+// benchmarks. On SQLite, stop `kite serve` first (one process per data dir).
 func seed(cfg config.Config, o seedOptions, out io.Writer) error {
 	ctx := context.Background()
 	a, err := New(ctx, cfg, Options{Version: "seed"})
@@ -105,6 +113,29 @@ func seed(cfg config.Config, o seedOptions, out io.Writer) error {
 	elapsed := time.Since(start)
 	fmt.Fprintf(out, "Seeded %q (org %s): %d companies and %d contacts in %s (%.0f rows/s).\n", organization.Name, organization.ID,
 		companies, contacts, elapsed.Round(time.Millisecond), float64(companies+contacts)/elapsed.Seconds())
+	if o.deals > 0 {
+		if err := seedDeals(ctx, a, organization.ID, o, out); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "Owner: %s / %s\nAPI key (admin): %s\n", o.email, password, key.Key)
+	return nil
+}
+
+// seedDeals adds the pipelines and open deals of `kite seed -deals`.
+func seedDeals(ctx context.Context, a *App, orgID string, o seedOptions, out io.Writer) error {
+	start, last := time.Now(), time.Now()
+	res, err := a.Pipelines.Seed(ctx, orgID, pipeline.SeedOptions{Pipelines: o.pipelines, Deals: o.deals}, func(done, total int) {
+		if time.Since(last) > 2*time.Second || done == total {
+			fmt.Fprintf(out, "  %d/%d deals\n", done, total)
+			last = time.Now()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(out, "Seeded %d open deals over %d pipelines in %s (%.0f deals/s).\n", res.Deals, len(res.PipelineIDs),
+		elapsed.Round(time.Millisecond), float64(res.Deals)/elapsed.Seconds())
 	return nil
 }

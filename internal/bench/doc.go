@@ -14,6 +14,10 @@
 // returns its own Results, filling latencies from a Histogram with Result.SetLatencies and
 // putting anything else in Result.Metrics.
 //
+// A LoadScenario that must verify the target after the load (that concurrent writes lost
+// nothing) implements Checker; a failed check fails the run. Do learns which client calls it
+// from ClientIndex(ctx), so clients can play different roles.
+//
 // Either kind may implement Validator to reject missing options before anything runs.
 //
 // # Adding a scenario

@@ -23,7 +23,8 @@ const maxErrorSamples = 5
 // histogram; it bounds memory to flushEvery samples per client.
 const flushEvery = 256
 
-// RequestFunc performs one request. A non-nil error counts the request as failed.
+// RequestFunc performs one request. A non-nil error counts the request as failed. ClientIndex(ctx)
+// tells which client calls it.
 type RequestFunc func(ctx context.Context) error
 
 // Runner drives a RequestFunc from many concurrent clients and measures each call.
@@ -84,11 +85,24 @@ func (r Runner) phase(ctx context.Context, count int64, limit time.Duration, do 
 	start := time.Now()
 	q := newQuota(count, start.Add(limit))
 	var wg sync.WaitGroup
-	for range r.Clients {
-		wg.Go(func() { work(ctx, q, do, rec) })
+	for i := range r.Clients {
+		wg.Go(func() { work(context.WithValue(ctx, clientKey{}, i), q, do, rec) })
 	}
 	wg.Wait()
 	return time.Since(start)
+}
+
+type clientKey struct{}
+
+// ClientIndex returns which of the Runner's clients (0..Clients-1) is making the request of
+// ctx, or -1 when ctx does not come from a Runner. Each index belongs to one goroutine, which
+// calls do for it one request at a time, in the warm-up and in the measured phase alike: a
+// scenario may give clients different roles, or keep per-client state without locking.
+func ClientIndex(ctx context.Context) int {
+	if i, ok := ctx.Value(clientKey{}).(int); ok {
+		return i
+	}
+	return -1
 }
 
 // work is one client: it calls do while the quota allows and records each outcome.

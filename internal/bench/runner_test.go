@@ -236,3 +236,41 @@ func TestRunnerValidate(t *testing.T) {
 		t.Error("Run accepted 20000 clients")
 	}
 }
+
+func TestRunnerTellsEachClientItsOwnIndex(t *testing.T) {
+	t.Parallel()
+	const clients = 6
+	var mu sync.Mutex
+	calls := map[int]int{}
+	var busy [clients]atomic.Int32
+	do := func(ctx context.Context) error {
+		i := ClientIndex(ctx)
+		if i < 0 || i >= clients {
+			return errors.New("client index out of range")
+		}
+		if busy[i].Add(1) != 1 {
+			return errors.New("two requests of one client at once")
+		}
+		time.Sleep(time.Millisecond)
+		busy[i].Add(-1)
+		mu.Lock()
+		calls[i]++
+		mu.Unlock()
+		return nil
+	}
+	res, err := Runner{Clients: clients, Count: 120, Warmup: 20 * time.Millisecond}.Run(t.Context(), "index", do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 {
+		t.Fatalf("errors: %+v", res.ErrorSamples)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != clients {
+		t.Errorf("indexes seen %v, want each of 0..%d", calls, clients-1)
+	}
+	if ClientIndex(t.Context()) != -1 {
+		t.Error("a context from outside the runner has a client index")
+	}
+}

@@ -41,6 +41,13 @@ type Setuper interface {
 	Setup(ctx context.Context, env *Env) error
 }
 
+// Checker is implemented by a LoadScenario that verifies the target once the load is over,
+// such as that concurrent writes lost nothing. Check is not measured; it may add Metrics to
+// res, and an error fails the scenario.
+type Checker interface {
+	Check(ctx context.Context, env *Env, res *Result) error
+}
+
 // Validator is implemented by a scenario that needs particular options (such as a binary to
 // start). Validate is called for every named scenario before any of them runs, so a bad
 // invocation fails at once.
@@ -49,8 +56,8 @@ type Validator interface {
 }
 
 // Execute runs s with env and returns its results. A StandaloneScenario runs itself; a
-// LoadScenario is set up (when it is a Setuper) and then driven by env.Options.Runner().
-// On error, the results measured so far are returned with it.
+// LoadScenario is set up (when it is a Setuper), driven by env.Options.Runner() and then
+// checked (when it is a Checker). On error, the results measured so far are returned with it.
 func Execute(ctx context.Context, s Scenario, env *Env) ([]Result, error) {
 	switch s := s.(type) {
 	case StandaloneScenario:
@@ -77,6 +84,11 @@ func executeLoad(ctx context.Context, s LoadScenario, env *Env) ([]Result, error
 	res, err := env.Runner().Run(ctx, s.Name(), do)
 	if err != nil {
 		return []Result{res}, fmt.Errorf("%s: %w", s.Name(), err)
+	}
+	if check, ok := s.(Checker); ok {
+		if err := check.Check(ctx, env, &res); err != nil {
+			return []Result{res}, fmt.Errorf("%s: check: %w", s.Name(), err)
+		}
 	}
 	return []Result{res}, nil
 }
@@ -152,6 +164,8 @@ func DefaultScenarios() *Registry {
 		NewContactsCreate(),
 		NewContactsPatch(),
 		NewImport(),
+		NewDealsBoard(),
+		NewDealsMove(),
 	)
 	if err != nil {
 		panic("bench: invalid built-in scenario list: " + err.Error())

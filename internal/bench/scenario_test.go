@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +14,7 @@ import (
 func TestDefaultScenariosAreRunnableAndDescribed(t *testing.T) {
 	t.Parallel()
 	r := DefaultScenarios()
-	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me,contacts-list,contacts-deep,contacts-tag,search-rare,search-common,contacts-create,contacts-patch,import" {
+	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me,contacts-list,contacts-deep,contacts-tag,search-rare,search-common,contacts-create,contacts-patch,import,deals-board,deals-move" {
 		t.Errorf("names %q", got)
 	}
 	for _, s := range r.All() {
@@ -76,6 +77,45 @@ func testEnv(t *testing.T, url string) *Env {
 	}
 	t.Cleanup(env.Close)
 	return env
+}
+
+// checked is a load scenario that counts its requests and then checks them.
+type checked struct {
+	done  atomic.Int64
+	fails bool
+}
+
+func (*checked) Name() string        { return "checked" }
+func (*checked) Description() string { return "test" }
+func (c *checked) Do(context.Context, *http.Client, *Env) error {
+	c.done.Add(1)
+	return nil
+}
+func (c *checked) Check(_ context.Context, _ *Env, res *Result) error {
+	res.Metrics = append(res.Metrics, Metric{Name: "seen", Value: float64(c.done.Load())})
+	if c.fails {
+		return errors.New("lost an update")
+	}
+	return nil
+}
+
+func TestExecuteChecksAfterTheLoad(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t, "http://127.0.0.1:1")
+	results, err := Execute(t.Context(), &checked{}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || len(results[0].Metrics) != 1 || results[0].Metrics[0].Value != 50 {
+		t.Fatalf("results %+v, want the check's metric after all 50 requests", results)
+	}
+	results, err = Execute(t.Context(), &checked{fails: true}, env)
+	if err == nil || !strings.Contains(err.Error(), "checked: check: lost an update") {
+		t.Errorf("err = %v, want the failed check", err)
+	}
+	if len(results) != 1 || results[0].Requests != 50 {
+		t.Errorf("a failed check must keep the measurements: %+v", results)
+	}
 }
 
 func TestReadyzScenario(t *testing.T) {
