@@ -49,38 +49,53 @@ func (s *Service) Move(ctx context.Context, a org.Actor, id string, in MoveInput
 	return d, err
 }
 
+// lockedDeal is a deal read for a move, with the name of its stage.
+type lockedDeal struct {
+	Deal
+	FromName string `bun:"from_name"`
+}
+
 func (s *Service) moveIn(ctx context.Context, tx bun.Tx, a org.Actor, id string, in MoveInput) (Deal, error) {
-	var d Deal
-	if err := load(ctx, tx, &d, a.OrgID, id, errDealNotFound); err != nil {
-		return d, err
+	// The column first, then the deal: the order every writer of ranks
+	// keeps, so that two moves never wait on each other crosswise. A
+	// concurrent move of the same deal has committed once its row is ours.
+	target, stageErr := s.stageFor(ctx, tx, a.OrgID, in.StageID)
+	if !db.ValidID(id) {
+		return Deal{}, errDealNotFound
 	}
+	// The stage name comes from a subquery, not a join: when the row was
+	// locked by a concurrent move, PostgreSQL re-reads it and recomputes
+	// the subquery from its new stage, where a join would drop the row.
+	q := `SELECT d.*, (SELECT s.name FROM stages AS s WHERE s.id = d.stage_id) AS from_name FROM deals AS d WHERE d.org_id = ? AND d.id = ?`
+	if s.db.Kind == db.Postgres {
+		q += " FOR UPDATE"
+	}
+	var rows []lockedDeal
+	if err := tx.NewRaw(q, a.OrgID, id).Scan(ctx, &rows); err != nil {
+		return Deal{}, err
+	}
+	if len(rows) == 0 {
+		return Deal{}, errDealNotFound
+	}
+	d := rows[0].Deal
 	if err := a.Allowed(); err != nil {
 		return d, err
 	}
-	target, err := s.stageFor(ctx, tx, a.OrgID, in.StageID) // locks the column first…
-	if err != nil {
+	if stageErr != nil {
 		return d, invalidField("stage_id", "No stage of this organization has this id.")
 	}
 	if target.PipelineID != d.PipelineID {
 		return d, invalidField("stage_id", "This stage belongs to another pipeline: a deal moves between the stages of its own pipeline.")
-	}
-	// …then the deal, fresh: a concurrent move of the same deal has committed by now.
-	if err := s.forUpdate(tx.NewSelect().Model(&d).Where("id = ?", d.ID)).Scan(ctx); err != nil {
-		return d, db.MapError(err)
 	}
 	sameStage := target.ID == d.StageID
 	if sameStage && in.Position == nil && in.BeforeID == "" && in.AfterID == "" && in.LostReason == nil {
 		d.fill()
 		return d, nil
 	}
-	var from Stage
-	if !sameStage {
-		if err := tx.NewSelect().Model(&from).Where("id = ?", d.StageID).Scan(ctx); err != nil {
-			return d, err
-		}
-	}
+	from := Stage{ID: d.StageID, Name: rows[0].FromName}
 	old := d
 	now := s.now().UTC()
+	var err error
 	if d.Position, err = s.place(ctx, tx, target.ID, d.ID, placeAt{Index: in.Position, Before: in.BeforeID, After: in.AfterID}); err != nil {
 		return d, err
 	}
@@ -246,22 +261,38 @@ type totalDelta struct {
 
 // addTotals applies deltas to stage_totals, in a fixed order so that two
 // transactions never wait on each other's rows crosswise.
-func (s *Service) addTotals(ctx context.Context, tx bun.Tx, ds ...totalDelta) error {
+func (s *Service) addTotals(ctx context.Context, tx bun.Tx, in ...totalDelta) error {
+	// Merged by stage and currency: one statement may not touch a row twice.
+	var ds []totalDelta
+	for _, d := range in {
+		i := slices.IndexFunc(ds, func(e totalDelta) bool { return e.stage == d.stage && e.currency == d.currency })
+		if i < 0 {
+			ds = append(ds, d)
+			continue
+		}
+		ds[i].deals += d.deals
+		ds[i].value += d.value
+	}
 	slices.SortFunc(ds, func(a, b totalDelta) int {
 		return strings.Compare(a.stage+"\x00"+a.currency, b.stage+"\x00"+b.currency)
 	})
+	var values []string
+	var args []any
 	for _, d := range ds {
 		if d.deals == 0 && d.value == 0 {
 			continue
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO stage_totals (stage_id, currency, deals, value_minor) VALUES (?, ?, ?, ?)
-			ON CONFLICT (stage_id, currency) DO UPDATE SET deals = stage_totals.deals + excluded.deals,
-			value_minor = stage_totals.value_minor + excluded.value_minor`, d.stage, d.currency, d.deals, d.value)
-		if err != nil {
-			return err
-		}
+		values = append(values, "(?, ?, ?, ?)")
+		args = append(args, d.stage, d.currency, d.deals, d.value)
 	}
-	return nil
+	if len(values) == 0 {
+		return nil
+	}
+	// One statement for all of them: a move pays for one round trip.
+	_, err := tx.ExecContext(ctx, `INSERT INTO stage_totals (stage_id, currency, deals, value_minor) VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (stage_id, currency) DO UPDATE SET deals = stage_totals.deals + excluded.deals,
+		value_minor = stage_totals.value_minor + excluded.value_minor`, args...)
+	return err
 }
 
 // moveAll moves every deal of one stage to the bottom of another of the

@@ -54,6 +54,10 @@ type DB struct {
 	// Where says where the data lives — a file path, or host:port/dbname —
 	// without credentials.
 	Where string
+	// writeTurn, on SQLite, hands the one writer connection to waiting
+	// transactions in the order they asked (database/sql hands a freed
+	// connection to a random waiter, which gives some writes a long tail).
+	writeTurn chan struct{}
 }
 
 // Options say what to open.
@@ -131,6 +135,8 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 		Read:  bun.NewDB(reader, sqlitedialect.New()),
 		Kind:  SQLite,
 		Where: o.Path,
+		// Buffered for one: whoever put the token in holds the writer.
+		writeTurn: make(chan struct{}, 1),
 	}, nil
 }
 

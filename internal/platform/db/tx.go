@@ -23,7 +23,7 @@ func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) err
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		hooks := &commitHooks{}
-		err = d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, fn)
+		err = d.runInTurn(ctx, func() error { return d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, fn) })
 		if err == nil {
 			hooks.run()
 		}
@@ -38,6 +38,21 @@ func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) err
 		}
 	}
 	return MapError(err)
+}
+
+// runInTurn runs a transaction when its turn at the SQLite writer comes:
+// blocked channel senders are woken first come, first served.
+func (d *DB) runInTurn(ctx context.Context, run func() error) error {
+	if d.writeTurn == nil {
+		return run()
+	}
+	select {
+	case d.writeTurn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.writeTurn }()
+	return run()
 }
 
 type commitHooksKey struct{}
