@@ -88,8 +88,14 @@ func TestDealPagesFormsTableAndSettings(t *testing.T) {
 			t.Errorf("history:\n%s\n%s", detail.Text("#stage-history"), detail.Text("#deal-activity"))
 		}
 		apptest.MustRedirect(t, owner.Post("/deals/"+id+"/notes", url.Values{"body": {"Follow up"}}), "/deals/"+id+"#notes")
-		if !strings.Contains(okPage(t, owner, "/deals/"+id).Text("#notes"), "Follow up") {
+		notes := okPage(t, owner, "/deals/"+id)
+		if !strings.Contains(notes.Text("#notes"), "Follow up") {
 			t.Error("the note does not show")
+		}
+		noteID := strings.TrimPrefix(webtest.Attr(notes.Find("#notes li"), "id"), "note-")
+		apptest.MustRedirect(t, owner.Post("/notes/"+noteID, url.Values{"body": {"Follow up on Friday"}, "return": {"/deals/" + id}}), "/deals/"+id+"#notes")
+		if !strings.Contains(okPage(t, owner, "/deals/"+id).Text("#notes"), "Follow up on Friday") {
+			t.Error("the edited note does not show")
 		}
 
 		// The table view sorts by value.

@@ -128,10 +128,10 @@ func (s *Service) addNoteSubmit(w http.ResponseWriter, r *http.Request, c *org.W
 	show(w, r, c, errs)
 }
 
-// noteReturn is the record page a note form came from.
+// noteReturn is the page a note form came from: a contact's, a company's
+// or another record's that keeps notes here (a deal's); any local path.
 func noteReturn(r *http.Request) string {
-	to := web.SafeNext(r.PostFormValue("return"))
-	if strings.HasPrefix(to, contactKind.Path+"/") || strings.HasPrefix(to, companyKind.Path+"/") {
+	if to := web.SafeNext(r.PostFormValue("return")); to != "" {
 		return to
 	}
 	return contactKind.Path
