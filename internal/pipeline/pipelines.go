@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -70,7 +71,7 @@ func (s *Service) EnsureDefaults(ctx context.Context) error {
 	return nil
 }
 
-func isConflict(err error) bool { return err != nil && errorsIs(db.MapError(err), db.ErrConflict) }
+func isConflict(err error) bool { return err != nil && errors.Is(db.MapError(err), db.ErrConflict) }
 
 func (s *Service) insertPipeline(ctx context.Context, tx bun.Tx, orgID, actor, name string, isDefault bool, stages []StageInput) (Pipeline, error) {
 	now := s.now().UTC()

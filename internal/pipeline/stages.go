@@ -13,7 +13,6 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-var errorsIs = errors.Is
 
 // StageInput creates or changes a stage; absent fields stay as they are.
 type StageInput struct {
@@ -63,7 +62,7 @@ func (s *Service) stageFor(ctx context.Context, tx bun.Tx, orgID, id string) (St
 	}
 	err := s.forUpdate(tx.NewSelect().Model(&st).Where("org_id = ?", orgID).Where("id = ?", id)).Scan(ctx)
 	if err != nil {
-		if errorsIs(db.MapError(err), db.ErrNotFound) {
+		if errors.Is(db.MapError(err), db.ErrNotFound) {
 			return st, errStageNotFound
 		}
 		return st, err
