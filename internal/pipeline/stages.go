@@ -13,7 +13,6 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
 // StageInput creates or changes a stage; absent fields stay as they are.
 type StageInput struct {
 	Name        *string `json:"name,omitempty" maxLength:"60"`
