@@ -534,7 +534,7 @@ func dealFields(v dealView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = web.SelectField(web.Field{ID: "deal-owner", Name: "owner_id", Label: "Owner", Value: v.value("owner_id", deref(v.Deal.OwnerID)), Options: ownerOptions(v.Members), Error: v.Errors.Field("owner_id")}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = web.SelectField(web.Field{ID: "deal-owner", Name: "owner_id", Label: "Owner", Value: v.value("owner_id", deref(v.Deal.OwnerID)), Options: memberOptions(v.Members, "No owner"), Error: v.Errors.Field("owner_id")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1841,7 +1841,7 @@ func newDealForm(v newDealView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = web.SelectField(web.Field{ID: "new-owner", Name: "owner_id", Label: "Owner", Value: v.value("owner_id", ""), Options: ownerOptions(v.Members), Error: v.Errors.Field("owner_id")}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = web.SelectField(web.Field{ID: "new-owner", Name: "owner_id", Label: "Owner", Value: v.value("owner_id", ""), Options: memberOptions(v.Members, "No owner"), Error: v.Errors.Field("owner_id")}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

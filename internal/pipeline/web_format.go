@@ -118,14 +118,6 @@ func kindBadge(k string) string {
 	return map[string]string{KindOpen: "neutral", KindWon: "success", KindLost: "danger"}[k]
 }
 
-func memberOptions(members []org.MemberView, none string) [][2]string {
-	out := [][2]string{{"", none}}
-	for _, m := range members {
-		out = append(out, [2]string{m.UserID, m.Name})
-	}
-	return out
-}
-
 func sortLink(v boardView, field string) string {
 	next := field
 	if v.Sort == field {
@@ -170,8 +162,9 @@ func filteredSuffix(filtered bool) string {
 	return " yet"
 }
 
-func ownerOptions(members []org.MemberView) []web.Option {
-	out := []web.Option{{Value: "", Label: "No owner"}}
+// memberOptions are the org's members to choose from, after none.
+func memberOptions(members []org.MemberView, none string) []web.Option {
+	out := []web.Option{{Value: "", Label: none}}
 	for _, m := range members {
 		out = append(out, web.Option{Value: m.UserID, Label: m.Name})
 	}
