@@ -2,7 +2,6 @@ package crm
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -135,18 +134,10 @@ func (o sortOrder) next(values []string, id string) string {
 func timeValue(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // invalidQuery is a 422 naming a query parameter.
-func invalidQuery(param, msg string) error {
-	p := httpx.NewProblem(http.StatusUnprocessableEntity, "invalid", msg)
-	p.Errors = append(p.Errors, fieldDetail("query."+param, msg))
-	return p
-}
+func invalidQuery(param, msg string) error { return httpx.Invalid("query."+param, msg) }
 
 // invalidField is a 422 naming a body field.
-func invalidField(field, msg string) error {
-	p := httpx.NewProblem(http.StatusUnprocessableEntity, "invalid", msg)
-	p.Errors = append(p.Errors, fieldDetail("body."+field, msg))
-	return p
-}
+func invalidField(field, msg string) error { return httpx.Invalid("body."+field, msg) }
 
 func fieldDetail(location, msg string) *huma.ErrorDetail {
 	return &huma.ErrorDetail{Location: location, Message: msg}

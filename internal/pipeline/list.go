@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
@@ -58,11 +56,7 @@ func (w *where) add(cond string, args ...any) {
 
 func (w *where) sql() string { return strings.Join(w.conds, " AND ") }
 
-func badFilter(param, msg string) error {
-	p := httpx.NewProblem(http.StatusUnprocessableEntity, "invalid", msg)
-	p.Errors = append(p.Errors, &huma.ErrorDetail{Location: "query." + param, Message: msg})
-	return p
-}
+func badFilter(param, msg string) error { return httpx.Invalid("query."+param, msg) }
 
 // filterWhere turns the narrowing filters into conditions on d.
 func filterWhere(orgID string, f DealFilter) (*where, error) {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/crm"
@@ -71,11 +70,7 @@ func (s *Service) record(ctx context.Context, tx bun.Tx, orgID, actor, typ, subj
 }
 
 // invalidField is a 422 naming the body field at fault.
-func invalidField(field, msg string) error {
-	p := httpx.NewProblem(http.StatusUnprocessableEntity, "invalid", msg)
-	p.Errors = append(p.Errors, &huma.ErrorDetail{Location: "body." + field, Message: msg})
-	return p
-}
+func invalidField(field, msg string) error { return httpx.Invalid("body."+field, msg) }
 
 func conflict(code, msg string) error { return httpx.NewProblem(http.StatusConflict, code, msg) }
 

@@ -55,6 +55,14 @@ func NewProblem(status int, code, detail string) *Problem {
 	return &Problem{Type: "/problems/" + code, Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
 }
 
+// Invalid is a 422 "invalid" problem naming where the bad value is
+// ("body.title", "query.value_min"), so forms can show it by the field.
+func Invalid(location, msg string) *Problem {
+	p := NewProblem(http.StatusUnprocessableEntity, "invalid", msg)
+	p.Errors = append(p.Errors, &huma.ErrorDetail{Location: location, Message: msg})
+	return p
+}
+
 // WriteProblem writes p as application/problem+json.
 func WriteProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
