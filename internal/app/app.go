@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/kite-crm/kite/internal/channel/telegram"
 	"github.com/kite-crm/kite/internal/config"
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/inbox"
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/pipeline"
 	"github.com/kite-crm/kite/internal/platform/crypto"
@@ -50,6 +53,8 @@ type App struct {
 	Orgs      *org.Service
 	CRM       *crm.Service
 	Pipelines *pipeline.Service
+	Inbox     *inbox.Service
+	Telegram  *telegram.Adapter
 	// Mailbox holds sent mails when no SMTP server is configured.
 	Mailbox *mail.Mailbox
 	// API is the huma API under /api/v1 that capability packages register on.
@@ -149,6 +154,7 @@ func (a *App) buildServices() error {
 		return err
 	}
 	a.CRM.RegisterJobs(reg)
+	a.Inbox.RegisterJobs(reg)
 	q, err := jobs.New(a.DB, reg, jobs.Config{
 		Workers:       a.cfg.JobWorkers,
 		JobTimeout:    a.cfg.JobTimeout,
@@ -164,6 +170,7 @@ func (a *App) buildServices() error {
 	a.Events.UseQueue(q)
 	a.Identity.UseQueue(q)
 	a.CRM.UseQueue(q)
+	a.Inbox.UseQueue(q)
 	a.CRM.OnImportProgress(a.publishImportProgress)
 	a.Metrics.MustRegister(q.Collectors()...)
 	a.Metrics.MustRegister(a.Hub.Collectors()...)
@@ -193,6 +200,7 @@ func (a *App) Start(ctx context.Context) error {
 	})
 	a.loops.Go(func() { a.Hub.Run(loopCtx) })
 	a.loops.Go(func() { a.schema.watch(loopCtx, 10*time.Second, a.log) })
+	a.loops.Go(func() { a.Inbox.RunChannels(loopCtx, a.Queue.NodeID()) })
 	if a.DB.Kind == db.Postgres && a.cfg.SecretKeyGenerated {
 		a.log.Warn("KITE_SECRET_KEY is not set: using a key generated into the data dir; all replicas must share one key, so set KITE_SECRET_KEY in production")
 	}
@@ -216,6 +224,15 @@ func (a *App) URL() string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// publicURL is where others reach this Kite: KITE_PUBLIC_URL, or the
+// real address when it was started on port 0 (tests).
+func (a *App) publicURL() string {
+	if a.listener != nil && strings.HasSuffix(a.cfg.PublicURL, ":0") {
+		return a.URL()
+	}
+	return a.cfg.PublicURL
 }
 
 // Shutdown stops taking requests, lets in-flight requests and running jobs
@@ -289,6 +306,11 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Orgs.OnMemberRemoved(a.revokeRealtime)
 	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
 	a.Pipelines = pipeline.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.log.With("component", "pipeline"))
+	a.Inbox = inbox.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.cfg.BlobDir, a.log.With("component", "inbox"))
+	a.Telegram = telegram.New(telegram.Options{Inbox: a.Inbox, Keys: keys, APIURL: a.cfg.TelegramAPIURL,
+		PublicURL: a.publicURL, Webhooks: a.cfg.TelegramWebhooks(), Logger: a.log.With("component", "telegram")})
+	a.Inbox.AddChannel(a.Telegram)
+	a.Inbox.OnLeased(a.Telegram.RunLeased)
 	a.Events.Live(a.publishEvent)
 	return nil
 }

@@ -31,6 +31,8 @@ func (a *App) routes() (http.Handler, error) {
 	guard := a.Orgs.Guard(a.API)
 	a.CRM.RegisterAPI(a.API, guard)
 	a.Pipelines.RegisterAPI(a.API, guard)
+	a.Inbox.RegisterAPI(a.API, guard)
+	a.Telegram.RegisterAPI(a.API, guard)
 	mux.Handle("GET /api/v1/realtime", &realtime.Endpoint{Hub: a.Hub, Gate: a.realtimeGate, Closing: a.closing})
 
 	w, err := web.New(web.Options{Version: a.version, Status: a.statusData, Gate: a.signedIn, Logger: a.log})

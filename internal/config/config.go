@@ -43,6 +43,10 @@ type Config struct {
 	TelegramLoginToken string // KITE_TELEGRAM_LOGIN_BOT_TOKEN: Telegram Login Widget; empty = off
 	TelegramLoginBot   string // KITE_TELEGRAM_LOGIN_BOT_NAME: the widget's bot username
 
+	TelegramAPIURL  string // KITE_TELEGRAM_API_URL: the Bot API server
+	TelegramUpdates string // KITE_TELEGRAM_UPDATES: auto|webhook|polling
+	BlobDir         string // KITE_BLOB_DIR: received files; default DataDir/blobs
+
 	// SecretKeyGenerated is set by PrepareDataDir when the key comes from the
 	// data dir rather than KITE_SECRET_KEY.
 	SecretKeyGenerated bool
@@ -79,6 +83,9 @@ func Vars() []Var {
 		{"KITE_GOOGLE_ISSUER", "https://accounts.google.com", "OpenID Connect issuer for Google sign-in", false},
 		{"KITE_TELEGRAM_LOGIN_BOT_TOKEN", "", "bot token for the Telegram Login Widget; empty turns Telegram sign-in off", true},
 		{"KITE_TELEGRAM_LOGIN_BOT_NAME", "", "username of that bot, shown by the widget", false},
+		{"KITE_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server that connected bots talk to", false},
+		{"KITE_TELEGRAM_UPDATES", "auto", "how bots receive updates: webhook, polling, or auto (webhook when KITE_PUBLIC_URL is https, else polling)", false},
+		{"KITE_BLOB_DIR", "<KITE_DATA_DIR>/blobs", "directory for files received in conversations", false},
 	}
 }
 
@@ -148,6 +155,9 @@ func parse(vals map[string]string) (Config, error) {
 		GoogleIssuer:       vals["KITE_GOOGLE_ISSUER"],
 		TelegramLoginToken: vals["KITE_TELEGRAM_LOGIN_BOT_TOKEN"],
 		TelegramLoginBot:   strings.TrimPrefix(vals["KITE_TELEGRAM_LOGIN_BOT_NAME"], "@"),
+		TelegramAPIURL:     strings.TrimRight(vals["KITE_TELEGRAM_API_URL"], "/"),
+		TelegramUpdates:    vals["KITE_TELEGRAM_UPDATES"],
+		BlobDir:            vals["KITE_BLOB_DIR"],
 	}
 	var err error
 	if _, _, err = net.SplitHostPort(c.Addr); err != nil {
@@ -192,6 +202,15 @@ func parse(vals map[string]string) (Config, error) {
 	if u, err := url.Parse(c.GoogleIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return c, fmt.Errorf("KITE_GOOGLE_ISSUER: %q is not an http(s) URL", c.GoogleIssuer)
 	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return c, fmt.Errorf("KITE_TELEGRAM_API_URL: %q is not an http(s) URL", c.TelegramAPIURL)
+	}
+	if c.TelegramUpdates != "auto" && c.TelegramUpdates != "webhook" && c.TelegramUpdates != "polling" {
+		return c, fmt.Errorf("KITE_TELEGRAM_UPDATES: %q is not auto, webhook or polling", c.TelegramUpdates)
+	}
+	if c.BlobDir == "" || strings.Contains(c.BlobDir, "<") {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
 	if c.TelegramLoginToken != "" && c.TelegramLoginBot == "" {
 		return c, errors.New("KITE_TELEGRAM_LOGIN_BOT_NAME: required when KITE_TELEGRAM_LOGIN_BOT_TOKEN is set")
 	}
@@ -227,6 +246,19 @@ func positiveDuration(vals map[string]string, name string) (time.Duration, error
 		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30s or 2m", name, vals[name])
 	}
 	return d, nil
+}
+
+// TelegramWebhooks reports whether bots get their updates by webhook (else
+// by long polling): chosen explicitly, or automatically when Telegram can
+// reach Kite, which it does only over https.
+func (c Config) TelegramWebhooks() bool {
+	switch c.TelegramUpdates {
+	case "webhook":
+		return true
+	case "polling":
+		return false
+	}
+	return strings.HasPrefix(c.PublicURL, "https://")
 }
 
 // IsPostgres reports whether a database URL names PostgreSQL.

@@ -119,34 +119,62 @@ func contactSearchText(c Contact, companyName string) string {
 
 // CreateContact adds a contact.
 func (s *Service) CreateContact(ctx context.Context, a org.Actor, in ContactInput) (Contact, error) {
+	var c Contact
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		c, err = s.CreateContactTx(ctx, tx, a, in)
+		return err
+	})
+	if err != nil {
+		return Contact{}, err
+	}
+	return c, nil
+}
+
+// CreateContactTx adds a contact inside the caller's transaction, for a
+// capability whose own write makes one (the first message of a stranger).
+func (s *Service) CreateContactTx(ctx context.Context, tx bun.Tx, a org.Actor, in ContactInput) (Contact, error) {
 	now := s.now().UTC()
 	c := Contact{ID: db.NewID(), OrgID: a.OrgID, CustomFieldsText: "{}", CreatedAt: now, UpdatedAt: now}
 	if _, err := in.apply(&c); err != nil {
 		return Contact{}, err
 	}
-	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		companyName, err := s.checkContactLinks(ctx, tx, a.OrgID, c)
-		if err != nil {
-			return err
-		}
-		c.SearchText = contactSearchText(c, companyName)
-		if c.CustomFieldsText, _, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectContact, "{}", in.CustomFields); err != nil {
-			return err
-		}
-		if _, err := tx.NewInsert().Model(&c).Exec(ctx); err != nil {
-			return emailConflict(err)
-		}
-		if in.Tags != nil {
-			if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, c.CreatedAt, *in.Tags); err != nil {
-				return err
-			}
-		}
-		return s.record(ctx, tx, a, "contact.created", c.ID, contactPayload(c))
-	})
+	companyName, err := s.checkContactLinks(ctx, tx, a.OrgID, c)
 	if err != nil {
 		return Contact{}, err
 	}
+	c.SearchText = contactSearchText(c, companyName)
+	if c.CustomFieldsText, _, err = s.applyCustomValues(ctx, tx, a.OrgID, SubjectContact, "{}", in.CustomFields); err != nil {
+		return Contact{}, err
+	}
+	if _, err := tx.NewInsert().Model(&c).Exec(ctx); err != nil {
+		return Contact{}, emailConflict(err)
+	}
+	if in.Tags != nil {
+		if c.Tags, err = s.setTags(ctx, tx, a.OrgID, SubjectContact, c.ID, c.CreatedAt, *in.Tags); err != nil {
+			return Contact{}, err
+		}
+	}
+	if err := s.record(ctx, tx, a, "contact.created", c.ID, contactPayload(c)); err != nil {
+		return Contact{}, err
+	}
 	return decodeContact(c), nil
+}
+
+// ContactIDByTelegram finds the org's contact with this Telegram username
+// (any case); "" when there is none.
+func (s *Service) ContactIDByTelegram(ctx context.Context, q bun.IDB, orgID, username string) (string, error) {
+	key := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(username), "@"))
+	if key == "" {
+		return "", nil
+	}
+	var ids []string
+	err := q.NewSelect().Model((*Contact)(nil)).Column("id").Where("org_id = ?", orgID).Where("telegram_key = ?", key).
+		OrderExpr("created_at, id").Limit(1).Scan(ctx, &ids)
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
 }
 
 // checkContactLinks checks the company and owner belong to the org and

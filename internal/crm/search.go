@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -36,11 +35,11 @@ var searchCandidates = 1000
 // match restricts q to rows matching every token as a prefix.
 func (t searchTable) match(kind db.Kind, q *bun.SelectQuery, tokens []string) {
 	if kind == db.Postgres {
-		expr, args := tsQuery(tokens)
+		expr, args := db.TSQuery(tokens)
 		q.Where(t.alias+".search_tsv @@ ("+expr+")", args...)
 		return
 	}
-	q.Where(t.alias+".rowid IN (SELECT rowid FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?)", ftsQuery(tokens))
+	q.Where(t.alias+".rowid IN (SELECT rowid FROM "+t.table+"_fts WHERE "+t.table+"_fts MATCH ?)", db.FTSQuery(tokens))
 }
 
 // rank restricts q (already scoped to orgID) to the org's best limit
@@ -56,7 +55,7 @@ func (t searchTable) match(kind db.Kind, q *bun.SelectQuery, tokens []string) {
 // keep SQLite from starting anywhere else.
 func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens []string, limit int) {
 	if kind == db.Postgres {
-		expr, args := tsQuery(tokens)
+		expr, args := db.TSQuery(tokens)
 		var inner []any
 		inner = append(inner, args...)
 		inner = append(inner, orgID)
@@ -71,7 +70,7 @@ func (t searchTable) rank(kind db.Kind, q *bun.SelectQuery, orgID string, tokens
 	fts := t.table + "_fts"
 	q.ModelTableExpr("(SELECT f.rowid AS rid, f.rank AS score FROM "+fts+" AS f CROSS JOIN "+t.table+" AS o ON o.rowid = f.rowid"+
 		" WHERE "+fts+" MATCH ? AND o.org_id = ? ORDER BY f.rowid DESC LIMIT ?) AS m CROSS JOIN "+t.table+" AS "+t.alias,
-		ftsQuery(tokens), orgID, searchCandidates)
+		db.FTSQuery(tokens), orgID, searchCandidates)
 	q.Where("m.rid = " + t.alias + ".rowid")
 	q.OrderExpr("m.score")
 	q.OrderExpr(t.alias + ".id DESC")
@@ -96,26 +95,4 @@ func rankedSearch[T any](ctx context.Context, s *Service, t searchTable, subject
 		list[i] = decode(list[i])
 	}
 	return list, nil
-}
-
-// ftsQuery is an FTS5 query: each token quoted (so no token is read as
-// syntax) and matched as a prefix.
-func ftsQuery(tokens []string) string {
-	parts := make([]string, len(tokens))
-	for i, tok := range tokens {
-		parts[i] = `"` + strings.ReplaceAll(tok, `"`, `""`) + `"*`
-	}
-	return strings.Join(parts, " AND ")
-}
-
-// tsQuery is a tsquery expression ANDing a prefix lexeme per token; each
-// token is a quoted literal, so no token is read as operators.
-func tsQuery(tokens []string) (string, []any) {
-	parts := make([]string, len(tokens))
-	args := make([]any, len(tokens))
-	for i, tok := range tokens {
-		parts[i] = "to_tsquery('simple', quote_literal(?) || ':*')"
-		args[i] = tok
-	}
-	return strings.Join(parts, " && "), args
 }

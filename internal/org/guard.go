@@ -22,6 +22,9 @@ type Actor struct {
 	OrgID     string
 	Role      Role
 	Meta      identity.ClientMeta
+	// System names a part of Kite acting on its own, not for a person
+	// (a channel creating the contact of a first message).
+	System string
 	// denied is a permission the role lacks on a NeedRecord route: the
 	// service first finds the record in this org (404 when absent), then
 	// answers 403 through Allowed.
@@ -40,6 +43,9 @@ func (a Actor) Allowed() error {
 
 // ID identifies the actor in records: the user id, or "apikey:<id>".
 func (a Actor) ID() string {
+	if a.System != "" {
+		return "system:" + a.System
+	}
 	if a.APIKeyID != "" {
 		return "apikey:" + a.APIKeyID
 	}
@@ -48,11 +54,17 @@ func (a Actor) ID() string {
 
 // EventActor is the actor as domain events name it.
 func (a Actor) EventActor() string {
+	if a.System != "" {
+		return "system:" + a.System
+	}
 	if a.APIKeyID != "" {
 		return "apikey:" + a.APIKeyID
 	}
 	return "user:" + a.UserID
 }
+
+// SystemActor is Kite itself acting in an org, named by what acts.
+func SystemActor(orgID, system string) Actor { return Actor{OrgID: orgID, System: system, Name: system} }
 
 type actorKey struct{}
 

@@ -1,0 +1,207 @@
+package inbox
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/httpx"
+)
+
+type idPath struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+type body[T any] struct{ Body T }
+
+func actor(ctx context.Context) org.Actor {
+	a, _ := org.ActorFrom(ctx)
+	return a
+}
+
+func page[T any](items []T, next string) httpx.Page[T] {
+	p := httpx.Page[T]{Items: items}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}
+
+// chatListQuery are the chat list's filters (declared in the input struct
+// itself: huma reads parameters only from its own fields).
+type chatListQuery struct {
+	Status     string `query:"status" enum:"open,closed," doc:"Default: both"`
+	AssigneeID string `query:"assignee_id" maxLength:"64" doc:"A member's id, me, or none (unassigned)"`
+	ChannelID  string `query:"channel_id" maxLength:"64"`
+	ContactID  string `query:"contact_id" maxLength:"64"`
+	Q          string `query:"q" maxLength:"200" doc:"Words in the chat's title"`
+	Cursor     string `query:"cursor" maxLength:"500"`
+	Limit      int    `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
+}
+
+type chatOut struct {
+	Status int
+	Body   Chat
+}
+
+// RegisterAPI adds the conversation routes: channels, chats, messages,
+// unread counts, search and files.
+func (s *Service) RegisterAPI(api huma.API, g *org.Guard) {
+	s.registerChannels(api, g)
+	s.registerChats(api, g)
+	s.registerMessages(api, g)
+}
+
+func (s *Service) registerChannels(api huma.API, g *org.Guard) {
+	tag := []string{"Channels"}
+	huma.Register(api, huma.Operation{OperationID: "list-channels", Method: http.MethodGet, Path: "/channels",
+		Summary: "Connected channels (bots, mailboxes) with their status", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, _ *struct{}) (*body[httpx.Page[ChannelRecord]], error) {
+			list, err := s.Channels(ctx, actor(ctx).OrgID)
+			return &body[httpx.Page[ChannelRecord]]{page(list, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-channel", Method: http.MethodGet, Path: "/channels/{id}",
+		Summary: "A channel", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, in *idPath) (*body[ChannelRecord], error) {
+			c, err := s.ChannelByID(ctx, actor(ctx).OrgID, in.ID)
+			return &body[ChannelRecord]{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "disconnect-channel", Method: http.MethodDelete, Path: "/channels/{id}",
+		Summary: "Disconnect a channel (admin)", Description: "Its chats and messages stay; connecting the same account again brings it back.",
+		DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.IntegrationsWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.DisconnectChannel(ctx, actor(ctx), in.ID)
+		})
+}
+
+func (s *Service) registerChats(api huma.API, g *org.Guard) {
+	tag := []string{"Chats"}
+	huma.Register(api, huma.Operation{OperationID: "list-chats", Method: http.MethodGet, Path: "/chats",
+		Summary: "Chats, latest activity first, with the caller's unread counts", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, in *chatListQuery) (*body[httpx.Page[Chat]], error) {
+			list, next, err := s.Chats(ctx, actor(ctx), ChatFilter{Status: in.Status, AssigneeID: in.AssigneeID, ChannelID: in.ChannelID,
+				ContactID: in.ContactID, Q: in.Q, Cursor: in.Cursor, Limit: in.Limit})
+			return &body[httpx.Page[Chat]]{page(list, next)}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "start-chat", Method: http.MethodPost, Path: "/chats",
+		Summary: "Start a chat with a contact on a channel", Description: "201 with a new chat; 200 with the chat that already exists.",
+		DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.InboxWrite)},
+		func(ctx context.Context, in *body[NewChat]) (*chatOut, error) {
+			c, created, err := s.StartChat(ctx, actor(ctx), in.Body)
+			status := http.StatusOK
+			if created {
+				status = http.StatusCreated
+			}
+			return &chatOut{status, c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-unread", Method: http.MethodGet, Path: "/chats/unread",
+		Summary: "The caller's unread messages: total and per chat", Tags: tag, Middlewares: g.Need(org.InboxRead),
+		Description: "`chats` lists at most 500 chats; `total` counts all."},
+		func(ctx context.Context, _ *struct{}) (*body[Unread], error) {
+			u, err := s.Unread(ctx, actor(ctx))
+			return &body[Unread]{u}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-chat", Method: http.MethodGet, Path: "/chats/{id}",
+		Summary: "A chat", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, in *idPath) (*body[Chat], error) {
+			c, err := s.Chat(ctx, actor(ctx), in.ID)
+			return &body[Chat]{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "update-chat", Method: http.MethodPatch, Path: "/chats/{id}",
+		Summary: "Assign, close, reopen, or link a chat to another contact", Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body ChatUpdate
+		}) (*body[Chat], error) {
+			c, err := s.UpdateChat(ctx, actor(ctx), in.ID, in.Body)
+			return &body[Chat]{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "read-chat", Method: http.MethodPatch, Path: "/chats/{id}/read",
+		Summary: "Mark the chat read for the caller", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, in *idPath) (*body[Chat], error) {
+			c, err := s.MarkRead(ctx, actor(ctx), in.ID)
+			return &body[Chat]{c}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "chat-typing", Method: http.MethodPost, Path: "/chats/{id}/typing",
+		Summary: "Show the channel's typing indicator in the chat for a few seconds", DefaultStatus: http.StatusNoContent,
+		Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			if _, err := s.Chat(ctx, actor(ctx), in.ID); err != nil {
+				return nil, err
+			}
+			if err := actor(ctx).Allowed(); err != nil {
+				return nil, err
+			}
+			return nil, s.Typing(ctx, actor(ctx), in.ID)
+		})
+}
+
+func (s *Service) registerMessages(api huma.API, g *org.Guard) {
+	tag := []string{"Messages"}
+	huma.Register(api, huma.Operation{OperationID: "list-messages", Method: http.MethodGet, Path: "/chats/{id}/messages",
+		Summary: "A chat's messages, newest first", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, in *struct {
+			ID     string `path:"id" maxLength:"64"`
+			Cursor string `query:"cursor" maxLength:"500"`
+			Limit  int    `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
+		}) (*body[httpx.Page[Message]], error) {
+			list, next, err := s.Messages(ctx, actor(ctx), in.ID, in.Cursor, in.Limit)
+			return &body[httpx.Page[Message]]{page(list, next)}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "send-message", Method: http.MethodPost, Path: "/chats/{id}/messages",
+		Summary: "Send a message (queued; 202)", Description: "The message is stored as `queued` and sent at the channel's pace; " +
+			"`message.sent` or `message.failed` follows.", DefaultStatus: http.StatusAccepted, Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body Outgoing
+		}) (*body[Message], error) {
+			if _, err := s.Chat(ctx, actor(ctx), in.ID); err != nil {
+				return nil, err
+			}
+			if err := actor(ctx).Allowed(); err != nil {
+				return nil, err
+			}
+			m, err := s.Send(ctx, actor(ctx), in.ID, in.Body)
+			return &body[Message]{m}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "retry-message", Method: http.MethodPost, Path: "/messages/{id}/retry",
+		Summary: "Queue a failed message again", Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
+		func(ctx context.Context, in *idPath) (*body[Message], error) {
+			m, err := s.Retry(ctx, actor(ctx), in.ID)
+			return &body[Message]{m}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "search-messages", Method: http.MethodGet, Path: "/messages/search",
+		Summary: "Messages containing every word of q, newest first", Tags: tag, Middlewares: g.Need(org.InboxRead)},
+		func(ctx context.Context, in *struct {
+			Q      string `query:"q" maxLength:"200"`
+			ChatID string `query:"chat_id" maxLength:"64"`
+			Limit  int    `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
+		}) (*body[httpx.Page[Message]], error) {
+			list, err := s.SearchMessages(ctx, actor(ctx), in.Q, in.ChatID, in.Limit)
+			return &body[httpx.Page[Message]]{page(list, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-file", Method: http.MethodGet, Path: "/files/{id}",
+		Summary: "A file received in a conversation", Tags: tag, Middlewares: g.Need(org.InboxRead),
+		Responses: map[string]*huma.Response{"200": {Description: "The file's bytes", Content: map[string]*huma.MediaType{"application/octet-stream": {}}}}},
+		func(ctx context.Context, in *idPath) (*huma.StreamResponse, error) {
+			f, r, err := s.OpenFile(ctx, actor(ctx).OrgID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &huma.StreamResponse{Body: func(hctx huma.Context) {
+				defer r.Close()
+				hctx.SetHeader("Content-Type", f.MIME)
+				hctx.SetHeader("Content-Length", strconv.FormatInt(f.Size, 10))
+				hctx.SetHeader("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+				hctx.SetHeader("X-Content-Type-Options", "nosniff")
+				if _, err := io.Copy(hctx.BodyWriter(), r); err != nil {
+					s.log.DebugContext(ctx, "file download ended early", "file", f.ID, "err", err)
+				}
+			}}, nil
+		})
+}

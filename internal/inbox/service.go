@@ -1,0 +1,108 @@
+// Package inbox is Kite's one inbox for every conversation: chats and
+// their messages on any channel, each member's unread counts, assignment,
+// search, the queue that sends through channels at their pace, and the
+// files received with messages. Channel adapters (Telegram, email)
+// implement Channel and hand inbound messages to Receive.
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/crm"
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/events"
+	"github.com/kite-crm/kite/internal/platform/httpx"
+	"github.com/kite-crm/kite/internal/platform/jobs"
+)
+
+// Service is the inbox capability: the only entry point other packages use.
+type Service struct {
+	db     *db.DB
+	events *events.Bus
+	orgs   *org.Service
+	crm    *crm.Service
+	blobs  *Blobs
+	log    *slog.Logger
+	now    func() time.Time
+	queue  *jobs.Queue
+
+	mu       sync.Mutex
+	channels map[string]Channel // by kind
+	senders  map[string]*sender // running senders by channel id
+	leased   []func(ctx context.Context, ch ChannelRecord)
+	nudge    chan struct{}
+}
+
+// NewService builds the inbox; blobDir holds received files.
+func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, blobDir string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	return &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
+		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1)}
+}
+
+// AddChannel makes a channel adapter available to the inbox.
+func (s *Service) AddChannel(c Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[c.Kind()] = c
+}
+
+func (s *Service) channel(kind string) (Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.channels[kind]
+	return c, ok
+}
+
+// RegisterJobs adds the inbox's background jobs (fetching received files).
+func (s *Service) RegisterJobs(reg *jobs.Registry) {
+	jobs.Register(reg, &fetchWorker{s: s})
+}
+
+// UseQueue gives the service the job queue it enqueues into.
+func (s *Service) UseQueue(q *jobs.Queue) { s.queue = q }
+
+var (
+	errChatNotFound    = httpx.NewProblem(http.StatusNotFound, "not_found", "No such chat.")
+	errMessageNotFound = httpx.NewProblem(http.StatusNotFound, "not_found", "No such message.")
+	errChannelNotFound = httpx.NewProblem(http.StatusNotFound, "not_found", "No such channel.")
+	errFileNotFound    = httpx.NewProblem(http.StatusNotFound, "not_found", "No such file.")
+)
+
+// record writes a domain event in tx.
+func (s *Service) record(ctx context.Context, tx bun.Tx, orgID, actor, typ, subject string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = s.events.Record(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor, Payload: b})
+	return err
+}
+
+// load reads a record of the org by id into v; absent or another org's is notFound.
+func load(ctx context.Context, q bun.IDB, v any, orgID, id string, notFound error) error {
+	if !db.ValidID(id) {
+		return notFound
+	}
+	if err := q.NewSelect().Model(v).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(db.MapError(err), db.ErrNotFound) {
+			return notFound
+		}
+		return err
+	}
+	return nil
+}
+
+func invalidField(field, msg string) error { return httpx.Invalid("body."+field, msg) }

@@ -1,0 +1,159 @@
+-- +goose Up
+-- The inbox: channels (connected bots and mailboxes), their chats and
+-- messages, each member's unread counts, and the keys that make inbound
+-- delivery exactly-once.
+CREATE TABLE channels (
+    id            TEXT PRIMARY KEY,
+    org_id        TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL,              -- telegram | email
+    name          TEXT NOT NULL,
+    external_id   TEXT NOT NULL,              -- telegram: the bot's user id
+    username      TEXT NOT NULL DEFAULT '',
+    status        TEXT NOT NULL DEFAULT 'active', -- active | broken | disconnected
+    status_reason TEXT NOT NULL DEFAULT '',
+    secret_sealed TEXT NOT NULL DEFAULT '',   -- the credential, sealed with the app key
+    -- SHA-256 of the webhook's secret token: the webhook finds its bot by it.
+    webhook_key   TEXT,
+    delivery      TEXT NOT NULL DEFAULT 'polling', -- webhook | polling
+    poll_offset   BIGINT NOT NULL DEFAULT 0,
+    created_by    TEXT NOT NULL DEFAULT '',
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL
+);
+CREATE INDEX channels_org ON channels (org_id, created_at, id);
+-- A bot serves one organization at a time.
+CREATE UNIQUE INDEX channels_live_external ON channels (kind, external_id) WHERE status <> 'disconnected';
+CREATE UNIQUE INDEX channels_webhook_key ON channels (webhook_key);
+
+-- Which replica runs a channel's long poll and sender, until expires_at.
+CREATE TABLE channel_leases (
+    channel_id TEXT PRIMARY KEY REFERENCES channels (id) ON DELETE CASCADE,
+    holder     TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
+
+-- Inbound deliveries already stored (telegram: "update:<update_id>"): the
+-- key is inserted in the transaction that stores what the delivery brings.
+CREATE TABLE inbound_keys (
+    channel_id TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (channel_id, key)
+);
+
+-- A person's address on a channel kind (telegram user id) known to be a contact.
+CREATE TABLE contact_handles (
+    org_id     TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    handle     TEXT NOT NULL,
+    contact_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    PRIMARY KEY (org_id, kind, handle)
+);
+
+CREATE TABLE chats (
+    id                   TEXT PRIMARY KEY,
+    org_id               TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    channel_id           TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    channel_kind         TEXT NOT NULL,
+    external_id          TEXT NOT NULL,      -- telegram: chat id
+    kind                 TEXT NOT NULL,      -- private | group
+    title                TEXT NOT NULL DEFAULT '',
+    contact_id           TEXT REFERENCES contacts (id) ON DELETE SET NULL,
+    assignee_id          TEXT,
+    status               TEXT NOT NULL DEFAULT 'open',
+    blocked              BOOLEAN NOT NULL DEFAULT FALSE,
+    last_message_at      TIMESTAMP,
+    last_message_preview TEXT NOT NULL DEFAULT '',
+    -- The list's order: the last message's time, or creation for a chat without one.
+    sort_at              TIMESTAMP NOT NULL,
+    created_at           TIMESTAMP NOT NULL,
+    updated_at           TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX chats_channel_external ON chats (channel_id, external_id);
+CREATE INDEX chats_org_recent ON chats (org_id, sort_at, id);
+CREATE INDEX chats_org_status ON chats (org_id, status, sort_at, id);
+CREATE INDEX chats_org_assignee ON chats (org_id, assignee_id, sort_at, id);
+CREATE INDEX chats_org_channel ON chats (org_id, channel_id, sort_at, id);
+CREATE INDEX chats_org_contact ON chats (org_id, contact_id);
+
+CREATE TABLE messages (
+    id          TEXT PRIMARY KEY,
+    org_id      TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    chat_id     TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    channel_id  TEXT NOT NULL,
+    direction   TEXT NOT NULL,               -- in | out
+    sender_kind TEXT NOT NULL,               -- contact | user | agent | campaign
+    sender_id   TEXT NOT NULL DEFAULT '',
+    sender_name TEXT NOT NULL DEFAULT '',
+    text        TEXT NOT NULL DEFAULT '',
+    search_text TEXT NOT NULL DEFAULT '',
+    attachments TEXT NOT NULL DEFAULT '[]',
+    reply_to_id TEXT,
+    status      TEXT NOT NULL,               -- queued | sent | failed | received
+    error       TEXT NOT NULL DEFAULT '',
+    external_id TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    edited_at   TIMESTAMP,
+    sent_at     TIMESTAMP,
+    created_at  TIMESTAMP NOT NULL
+);
+CREATE INDEX messages_chat ON messages (chat_id, created_at, id);
+CREATE UNIQUE INDEX messages_chat_external ON messages (chat_id, external_id);
+-- The sender's queue: what each channel still has to send, oldest first.
+CREATE INDEX messages_queued ON messages (channel_id, created_at, id) WHERE status = 'queued';
+
+-- Unread inbound messages per member and chat; a row exists only while
+-- there is something unread, so the caller's unread list reads its own rows.
+CREATE TABLE chat_unread (
+    user_id TEXT NOT NULL,
+    chat_id TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    org_id  TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    count   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, chat_id)
+);
+CREATE INDEX chat_unread_user_org ON chat_unread (user_id, org_id, chat_id, count);
+
+-- Files received in conversations; the bytes live in the blob directory.
+CREATE TABLE files (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL DEFAULT '',
+    mime       TEXT NOT NULL DEFAULT 'application/octet-stream',
+    size       BIGINT NOT NULL,
+    sha256     TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Full-text search over message text (folded like the CRM's search text).
+CREATE VIRTUAL TABLE messages_fts USING fts5(search_text, content='messages', content_rowid='rowid', prefix='2 3 4');
+
+-- +goose StatementBegin
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF search_text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+    INSERT INTO messages_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_insert;
+DROP TABLE messages_fts;
+DROP TABLE files;
+DROP TABLE chat_unread;
+DROP TABLE messages;
+DROP TABLE chats;
+DROP TABLE contact_handles;
+DROP TABLE inbound_keys;
+DROP TABLE channel_leases;
+DROP TABLE channels;
