@@ -56,7 +56,7 @@ func orgRoutes() []isoRoute {
 
 // isolationRoutes is every organization-scoped route, by capability.
 func isolationRoutes() []isoRoute {
-	return slices.Concat(orgRoutes(), crmRoutes(), importRoutes(), pipelineRoutes())
+	return slices.Concat(orgRoutes(), crmRoutes(), importRoutes(), pipelineRoutes(), inboxRoutes())
 }
 
 // freshMember adds a new viewer to org A and returns their user id.

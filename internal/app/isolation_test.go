@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kite-crm/kite/internal/channel/telegram/telegramtest"
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
 )
@@ -39,6 +40,7 @@ type isoFixture struct {
 	api    *client
 	A, B   isoOrg
 	serial atomic.Int64
+	tg     *telegramtest.Server // the Telegram that org A's bots talk to
 }
 
 type isoOrg struct {
@@ -55,7 +57,11 @@ func (f *isoFixture) unique(prefix string) string {
 func (f *isoFixture) owner() *client { return f.api.as(f.A.Users[org.Owner].Access, f.A.ID) }
 
 func newIsoFixture(t *testing.T, b dbtest.Backend) *isoFixture {
-	f := &isoFixture{t: t, app: startApp(t, testConfig(t, b))}
+	tg := telegramtest.New(telegramtest.WithInsecureWebhooks())
+	t.Cleanup(tg.Close)
+	cfg := testConfig(t, b)
+	cfg.TelegramAPIURL, cfg.TelegramUpdates = tg.URL(), "webhook"
+	f := &isoFixture{t: t, app: startApp(t, cfg), tg: tg}
 	f.api = newClient(t, f.app)
 	f.A = f.makeOrg("a")
 	f.B = f.makeOrg("b")

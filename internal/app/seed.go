@@ -13,6 +13,7 @@ import (
 	"github.com/kite-crm/kite/internal/config"
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/inbox"
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/pipeline"
 )
@@ -25,6 +26,7 @@ type seedOptions struct {
 	companies int
 	deals     int
 	pipelines int
+	chats     int
 }
 
 // seedFlags parses the seed flags out of args and returns the rest (the
@@ -39,6 +41,7 @@ func seedFlags(args []string) (seedOptions, []string, error) {
 	fs.IntVar(&o.companies, "companies", o.companies, "companies to create")
 	fs.IntVar(&o.deals, "deals", o.deals, "open deals to create, spread over -pipelines")
 	fs.IntVar(&o.pipelines, "pipelines", o.pipelines, "pipelines holding the deals, the default one included")
+	fs.IntVar(&o.chats, "chats", o.chats, "inbox chats to create, two messages each, 5% of them unread")
 	var mine, rest []string
 	for i := 0; i < len(args); i++ {
 		name := strings.TrimLeft(strings.SplitN(args[i], "=", 2)[0], "-")
@@ -64,6 +67,9 @@ func seedFlags(args []string) (seedOptions, []string, error) {
 	}
 	if o.deals < 0 || o.deals > 10_000_000 || o.pipelines < 1 || o.pipelines > 100 {
 		return o, nil, fmt.Errorf("seed: -deals must be 0–10,000,000 and -pipelines 1–100")
+	}
+	if o.chats < 0 || o.chats > 10_000_000 {
+		return o, nil, fmt.Errorf("seed: -chats must be 0–10,000,000")
 	}
 	return o, rest, nil
 }
@@ -118,6 +124,11 @@ func seed(cfg config.Config, o seedOptions, out io.Writer) error {
 			return err
 		}
 	}
+	if o.chats > 0 {
+		if err := seedChats(ctx, a, organization.ID, o, out); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "Owner: %s / %s\nAPI key (admin): %s\n", o.email, password, key.Key)
 	return nil
 }
@@ -137,5 +148,22 @@ func seedDeals(ctx context.Context, a *App, orgID string, o seedOptions, out io.
 	elapsed := time.Since(start)
 	fmt.Fprintf(out, "Seeded %d open deals over %d pipelines in %s (%.0f deals/s).\n", res.Deals, len(res.PipelineIDs),
 		elapsed.Round(time.Millisecond), float64(res.Deals)/elapsed.Seconds())
+	return nil
+}
+
+// seedChats adds the inbox chats of `kite seed -chats`.
+func seedChats(ctx context.Context, a *App, orgID string, o seedOptions, out io.Writer) error {
+	start, last := time.Now(), time.Now()
+	n, err := a.Inbox.Seed(ctx, orgID, inbox.SeedOptions{Chats: o.chats}, func(done, total int) {
+		if time.Since(last) > 2*time.Second || done == total {
+			fmt.Fprintf(out, "  %d/%d chats\n", done, total)
+			last = time.Now()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(out, "Seeded %d chats in %s (%.0f chats/s).\n", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
 	return nil
 }

@@ -174,15 +174,15 @@ func (s *Service) contactFor(ctx context.Context, tx bun.Tx, ch ChannelRecord, p
 }
 
 func (s *Service) receiveMessage(ctx context.Context, tx bun.Tx, ch ChannelRecord, chat Chat, it Inbound) error {
-	at := it.At
-	if at.IsZero() {
-		at = s.now()
-	}
-	at = at.UTC().Truncate(time.Microsecond)
-	ext := it.ExternalID
+	// Messages are ordered by when Kite got them; when the person sent
+	// it (the channel's time, in whole seconds) is kept as sent_at.
+	ext, sentAt := it.ExternalID, it.At.UTC()
 	m := Message{ID: db.NewID(), OrgID: ch.OrgID, ChatID: chat.ID, ChannelID: ch.ID, Direction: In, SenderKind: SenderContact,
 		SenderName: it.From.name(), Text: it.Text, SearchText: crm.FoldForSearch(it.Text), Status: StatusReceived,
-		ExternalID: &ext, CreatedAt: at}
+		ExternalID: &ext, CreatedAt: s.now()}
+	if !it.At.IsZero() {
+		m.SentAt = &sentAt
+	}
 	m.AttachmentsText = encodeAttachments(it.Attachments)
 	if chat.Kind == ChatPrivate && chat.ContactID != nil {
 		m.SenderID = *chat.ContactID

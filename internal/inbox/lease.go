@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/platform/db"
 )
 
 // Channel work that must run on exactly one replica at a time (a bot's
@@ -46,6 +48,13 @@ func (s *Service) RunChannels(ctx context.Context, node string) {
 		defer cancel()
 		_, _ = s.db.NewDelete().Table("channel_leases").Where("holder = ?", node).Exec(release)
 	}()
+	if s.db.Kind == db.SQLite {
+		// One process owns a SQLite database (the data dir is locked): a
+		// lease left by a process that was killed is stale, not another's.
+		if _, err := s.db.NewDelete().Table("channel_leases").Where("holder <> ?", node).Exec(ctx); err != nil {
+			s.log.Warn("could not clear stale channel leases", "err", err)
+		}
+	}
 	tick := time.NewTicker(leaseRenew)
 	defer tick.Stop()
 	for {

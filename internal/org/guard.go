@@ -64,7 +64,9 @@ func (a Actor) EventActor() string {
 }
 
 // SystemActor is Kite itself acting in an org, named by what acts.
-func SystemActor(orgID, system string) Actor { return Actor{OrgID: orgID, System: system, Name: system} }
+func SystemActor(orgID, system string) Actor {
+	return Actor{OrgID: orgID, System: system, Name: system}
+}
 
 type actorKey struct{}
 

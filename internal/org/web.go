@@ -190,6 +190,7 @@ func settingsLinks(role Role) []web.SettingsLink {
 		{MembersRead, web.SettingsLink{Key: "members", Label: "Members", Href: "/settings/members"}},
 		{OrgRead, web.SettingsLink{Key: "custom-fields", Label: "Custom fields", Href: "/settings/custom-fields"}}, // a page of crm
 		{OrgRead, web.SettingsLink{Key: "pipelines", Label: "Pipelines", Href: "/settings/pipelines"}},             // a page of pipeline
+		{OrgRead, web.SettingsLink{Key: "channels", Label: "Channels", Href: "/settings/channels"}},                // a page of channel/telegram
 		{APIKeysRead, web.SettingsLink{Key: "api-keys", Label: "API keys", Href: "/settings/api-keys"}},
 		{AuditRead, web.SettingsLink{Key: "audit-log", Label: "Audit log", Href: "/settings/audit-log"}},
 	}

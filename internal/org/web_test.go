@@ -174,10 +174,10 @@ func TestPagesFollowThePermissionTable(t *testing.T) {
 		}
 		return strings.Join(names, ",")
 	}
-	if got := tabs(tm.admin); got != "Organization,Members,Custom fields,Pipelines,API keys,Audit log" {
+	if got := tabs(tm.admin); got != "Organization,Members,Custom fields,Pipelines,Channels,API keys,Audit log" {
 		t.Errorf("admin tabs: %s", got)
 	}
-	if got := tabs(tm.member); got != "Organization,Members,Custom fields,Pipelines" {
+	if got := tabs(tm.member); got != "Organization,Members,Custom fields,Pipelines,Channels" {
 		t.Errorf("member tabs: %s", got)
 	}
 

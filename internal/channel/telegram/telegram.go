@@ -86,9 +86,12 @@ func (a *Adapter) Kind() string { return Kind }
 // Capabilities are a bot's: text up to 4096 characters, files, typing,
 // edits, groups; and Telegram's sending limits per bot: about 30 messages
 // a second in all, one a second to a private chat, 20 a minute to a group.
+// The sender spaces sends a little wider than the limits, because Telegram
+// counts when a request arrives, not when it left: a request delayed on
+// the way must not land inside the window of the one after it.
 func (a *Adapter) Capabilities() inbox.Capabilities {
 	return inbox.Capabilities{Attachments: true, Typing: true, Edits: true, Groups: true, MaxText: maxText,
-		Limits: inbox.Limits{Overall: 29, PrivateGap: time.Second, GroupGap: 3 * time.Second}}
+		Limits: inbox.Limits{Overall: 29.5, PrivateGap: 1050 * time.Millisecond, GroupGap: 3100 * time.Millisecond}}
 }
 
 // client is a Bot API client for the channel's token.
