@@ -94,6 +94,10 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.IntVar(&f.opts.Runs, "runs", f.opts.Runs, "starts per database state (coldstart)")
 	fs.DurationVar(&f.opts.Idle, "idle", f.opts.Idle, "idle time before reading the process's resident memory (coldstart)")
 	fs.StringVar(&f.opts.Token, "token", "", "API key of a seeded organization, as `kite seed` prints it (contacts-*, search-* and deals-* scenarios)")
+	fs.StringVar(&f.opts.Email, "email", "", "a seeded member's `email`, signed in by chats-unread and chats-list (`kite seed` prints the owner's)")
+	fs.StringVar(&f.opts.Password, "password", "", "that member's `password`")
+	fs.StringVar(&f.opts.TelegramAddr, "telegram-addr", f.opts.TelegramAddr, "`address` the telegram-* scenarios serve a fake Bot API on; run Kite with KITE_TELEGRAM_API_URL=http://ADDR and KITE_TELEGRAM_UPDATES=webhook")
+	fs.IntVar(&f.opts.Rate, "rate", f.opts.Rate, "updates per second telegram-inbound posts, whatever the answers' pace")
 	return fs
 }
 

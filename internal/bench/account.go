@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 )
 
@@ -47,6 +48,39 @@ func postJSON(ctx context.Context, env *Env, path string, body any, want int, ou
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	res, err := env.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if err := CheckStatus(res, want); err != nil {
+		return err
+	}
+	if out != nil {
+		return json.NewDecoder(res.Body).Decode(out)
+	}
+	return nil
+}
+
+// authedJSON sends a request with a bearer token and an optional JSON body
+// and decodes the answer, which must have status want.
+func authedJSON(ctx context.Context, env *Env, method, path, token string, body any, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, env.URL(path), rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := env.Client.Do(req)
 	if err != nil {
 		return err

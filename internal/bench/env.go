@@ -36,17 +36,27 @@ type Options struct {
 	// Token is an API key (or access token) of a seeded organization, for
 	// scenarios that read its data (`kite seed` prints one).
 	Token string
+	// Email and Password sign in a member of the seeded organization, for
+	// scenarios that read a person's own state (unread counts).
+	Email, Password string
+	// TelegramAddr is where the telegram-* scenarios serve their fake Bot
+	// API; Kite must run with KITE_TELEGRAM_API_URL pointing at it.
+	TelegramAddr string
+	// Rate is the open-loop request rate of telegram-inbound, per second.
+	Rate int
 }
 
 // DefaultOptions returns the defaults of the kitebench command line.
 func DefaultOptions() Options {
 	return Options{
-		BaseURL:  "http://localhost:8080",
-		Clients:  16,
-		Duration: 10 * time.Second,
-		Warmup:   time.Second,
-		Runs:     5,
-		Idle:     5 * time.Second,
+		BaseURL:      "http://localhost:8080",
+		Clients:      16,
+		Duration:     10 * time.Second,
+		Warmup:       time.Second,
+		Runs:         5,
+		Idle:         5 * time.Second,
+		TelegramAddr: "127.0.0.1:8099",
+		Rate:         2000,
 	}
 }
 

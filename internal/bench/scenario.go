@@ -166,6 +166,10 @@ func DefaultScenarios() *Registry {
 		NewImport(),
 		NewDealsBoard(),
 		NewDealsMove(),
+		NewChatsList(),
+		NewChatsUnread(),
+		NewTelegramInbound(),
+		NewTelegramOutbound(),
 	)
 	if err != nil {
 		panic("bench: invalid built-in scenario list: " + err.Error())
