@@ -201,6 +201,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Hub.Run(loopCtx) })
 	a.loops.Go(func() { a.schema.watch(loopCtx, 10*time.Second, a.log) })
 	a.loops.Go(func() { a.Inbox.RunChannels(loopCtx, a.Queue.NodeID()) })
+	a.loops.Go(func() { a.Inbox.RunReceiver(loopCtx) })
 	if a.DB.Kind == db.Postgres && a.cfg.SecretKeyGenerated {
 		a.log.Warn("KITE_SECRET_KEY is not set: using a key generated into the data dir; all replicas must share one key, so set KITE_SECRET_KEY in production")
 	}

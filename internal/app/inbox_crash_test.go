@@ -184,6 +184,13 @@ func TestInboundUpdatesSurviveSIGKILLExactlyOnce(t *testing.T) {
 			t.Fatalf("after a kill at %d messages: %d messages (%d distinct), %d chats, %d contacts; want %d, %d, %d",
 				atKill, got, distinct, chats, contacts, total, people, people)
 		}
+		// The unread counts, kept incrementally, agree with what was stored.
+		if u := c.must(200, "GET", "/chats/unread", nil); u.Body["total"] != float64(total) {
+			t.Fatalf("unread total %v after %d messages", u.Body["total"], total)
+		}
+		if n := count(t, b, "SELECT COALESCE(SUM(count), 0) FROM chat_unread"); n != total {
+			t.Fatalf("per-chat unread counts add up to %d, want %d", n, total)
+		}
 		t.Logf("killed with %d of %d stored; all %d stored exactly once after the restart", atKill, total, total)
 	})
 }

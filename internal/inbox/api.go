@@ -101,7 +101,7 @@ func (s *Service) registerChats(api huma.API, g *org.Guard) {
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-unread", Method: http.MethodGet, Path: "/chats/unread",
 		Summary: "The caller's unread messages: total and per chat", Tags: tag, Middlewares: g.Need(org.InboxRead),
-		Description: "`chats` lists at most 500 chats; `total` counts all."},
+		Description: "`chats` lists the 100 chats with the latest unread messages, latest first; `total` counts every unread message."},
 		func(ctx context.Context, _ *struct{}) (*body[Unread], error) {
 			u, err := s.Unread(ctx, actor(ctx))
 			return &body[Unread]{u}, err

@@ -65,6 +65,26 @@ func (p Person) name() string {
 // reports whether key was seen before. The caller acknowledges the
 // delivery only after Receive returns without error.
 func (s *Service) Receive(ctx context.Context, ch ChannelRecord, key string, items []Inbound) (duplicate bool, err error) {
+	s.mu.Lock()
+	batcher := s.receiving
+	s.mu.Unlock()
+	if batcher == nil {
+		return s.receiveNow(ctx, ch, key, items)
+	}
+	r := &receiveReq{ch: ch, key: key, items: items, done: make(chan receiveResult, 1)}
+	select {
+	case batcher <- r:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	// Once handed over, the delivery is stored whether or not the caller
+	// still waits: it answers only after the commit.
+	res := <-r.done
+	return res.duplicate, res.err
+}
+
+// receiveNow stores one delivery in a transaction of its own.
+func (s *Service) receiveNow(ctx context.Context, ch ChannelRecord, key string, items []Inbound) (duplicate bool, err error) {
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewInsert().Model(&inboundKey{ChannelID: ch.ID, Key: key, CreatedAt: s.now()}).On("CONFLICT DO NOTHING").Exec(ctx)
 		if err != nil {
@@ -174,19 +194,8 @@ func (s *Service) contactFor(ctx context.Context, tx bun.Tx, ch ChannelRecord, p
 }
 
 func (s *Service) receiveMessage(ctx context.Context, tx bun.Tx, ch ChannelRecord, chat Chat, it Inbound) error {
-	// Messages are ordered by when Kite got them; when the person sent
-	// it (the channel's time, in whole seconds) is kept as sent_at.
-	ext, sentAt := it.ExternalID, it.At.UTC()
-	m := Message{ID: db.NewID(), OrgID: ch.OrgID, ChatID: chat.ID, ChannelID: ch.ID, Direction: In, SenderKind: SenderContact,
-		SenderName: it.From.name(), Text: it.Text, SearchText: crm.FoldForSearch(it.Text), Status: StatusReceived,
-		ExternalID: &ext, CreatedAt: s.now()}
-	if !it.At.IsZero() {
-		m.SentAt = &sentAt
-	}
-	m.AttachmentsText = encodeAttachments(it.Attachments)
-	if chat.Kind == ChatPrivate && chat.ContactID != nil {
-		m.SenderID = *chat.ContactID
-	} else if chat.Kind == ChatGroup {
+	m := s.inboundMessage(ch, chat, it)
+	if chat.Kind == ChatGroup {
 		var ids []string
 		if err := tx.NewSelect().Table("contact_handles").Column("contact_id").Where("org_id = ?", ch.OrgID).
 			Where("kind = ?", ch.Kind).Where("handle = ?", it.From.Handle).Limit(1).Scan(ctx, &ids); err != nil {
@@ -216,9 +225,7 @@ func (s *Service) receiveMessage(ctx context.Context, tx bun.Tx, ch ChannelRecor
 	if err := s.touchChat(ctx, tx, &chat, m); err != nil {
 		return err
 	}
-	if _, err := tx.NewRaw(`INSERT INTO chat_unread (user_id, chat_id, org_id, count)
-		SELECT user_id, ?, org_id, 1 FROM memberships WHERE org_id = ?
-		ON CONFLICT (user_id, chat_id) DO UPDATE SET count = chat_unread.count + 1`, chat.ID, ch.OrgID).Exec(ctx); err != nil {
+	if err := s.countUnread(ctx, tx, chat, m.CreatedAt); err != nil {
 		return err
 	}
 	for _, a := range it.Attachments {

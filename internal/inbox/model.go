@@ -185,8 +185,9 @@ type File struct {
 
 type unreadRow struct {
 	bun.BaseModel `bun:"table:chat_unread"`
-	UserID        string `bun:"user_id,pk"`
-	ChatID        string `bun:"chat_id,pk"`
-	OrgID         string `bun:"org_id"`
-	Count         int    `bun:"count"`
+	UserID        string    `bun:"user_id,pk"`
+	ChatID        string    `bun:"chat_id,pk"`
+	OrgID         string    `bun:"org_id"`
+	Count         int       `bun:"count"`
+	LastAt        time.Time `bun:"last_at"`
 }

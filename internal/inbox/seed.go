@@ -103,7 +103,7 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 			chats = append(chats, c)
 			if i%o.UnreadEvery == 0 {
 				for _, u := range members {
-					unread = append(unread, unreadRow{UserID: u, ChatID: c.ID, OrgID: orgID, Count: 1 + rng.IntN(5)})
+					unread = append(unread, unreadRow{UserID: u, ChatID: c.ID, OrgID: orgID, Count: 1 + rng.IntN(5), LastAt: at})
 				}
 			}
 		}
@@ -123,9 +123,30 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 			progress(start+n, o.Chats)
 		}
 	}
+	// The members' totals, from the unread rows just written.
+	if err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var rows []unreadRow
+		if err := tx.NewSelect().Model(&rows).Column("user_id", "chat_id", "count").Where("org_id = ?", orgID).Scan(ctx); err != nil {
+			return err
+		}
+		sums := map[[2]any]int{}
+		for _, r := range rows {
+			sums[[2]any{r.UserID, unreadShard(r.ChatID)}] += r.Count
+		}
+		if _, err := tx.NewDelete().Model((*unreadTotal)(nil)).Where("org_id = ?", orgID).Exec(ctx); err != nil {
+			return err
+		}
+		totals := make([]unreadTotal, 0, len(sums))
+		for k, n := range sums {
+			totals = append(totals, unreadTotal{UserID: k[0].(string), OrgID: orgID, Shard: k[1].(int), Total: n})
+		}
+		return seedInsert(ctx, tx, totals)
+	}); err != nil {
+		return o.Chats, err
+	}
 	if s.db.Kind == db.Postgres {
 		// Plan the benchmark that follows for the tables as they are now.
-		if _, err := s.db.ExecContext(ctx, "ANALYZE chats, messages, chat_unread"); err != nil {
+		if _, err := s.db.ExecContext(ctx, "ANALYZE chats, messages, chat_unread, chat_unread_totals"); err != nil {
 			return o.Chats, err
 		}
 	}

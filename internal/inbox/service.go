@@ -40,6 +40,8 @@ type Service struct {
 	senders  map[string]*sender // running senders by channel id
 	leased   []func(ctx context.Context, ch ChannelRecord)
 	nudge    chan struct{}
+	// receiving takes deliveries to the batch writer while RunReceiver runs.
+	receiving chan *receiveReq
 }
 
 // NewService builds the inbox; blobDir holds received files.

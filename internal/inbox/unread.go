@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -20,30 +21,41 @@ type ChatUnread struct {
 	UnreadCount int    `json:"unread_count"`
 }
 
-// maxUnreadChats bounds the per-chat list of GET /chats/unread; the total
-// always counts every chat.
-const maxUnreadChats = 500
+// maxUnreadChats bounds the per-chat list of GET /chats/unread (the chats
+// with the latest unread messages); the total always counts every chat.
+const maxUnreadChats = 100
 
 // Unread reads the caller's unread counts. They are kept per member as
-// messages arrive and are read, so this reads the caller's own rows and
-// never the messages.
+// messages arrive and are read, so this reads the caller's own rows (from
+// one covering index) and never the messages.
 func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
 	u := Unread{Chats: []ChatUnread{}}
 	if a.UserID == "" {
 		return u, nil
 	}
-	var rows []unreadRow
-	if err := s.db.Read.NewSelect().Model(&rows).Column("chat_id", "count").Where("user_id = ?", a.UserID).
-		Where("org_id = ?", a.OrgID).Scan(ctx); err != nil {
+	mine := func() *bun.SelectQuery {
+		return s.db.Read.NewSelect().Model((*unreadRow)(nil)).Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID)
+	}
+	if err := s.db.Read.NewSelect().Model((*unreadTotal)(nil)).ColumnExpr("COALESCE(SUM(total), 0)").
+		Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID).Scan(ctx, &u.Total); err != nil {
 		return u, err
 	}
-	for _, r := range rows {
-		u.Total += r.Count
-		if len(u.Chats) < maxUnreadChats {
-			u.Chats = append(u.Chats, ChatUnread{ChatID: r.ChatID, UnreadCount: r.Count})
-		}
+	if u.Total == 0 {
+		return u, nil
 	}
-	return u, nil
+	rows, err := mine().Column("chat_id", "count").OrderExpr("last_at DESC, chat_id DESC").Limit(maxUnreadChats).Rows(ctx)
+	if err != nil {
+		return u, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c ChatUnread
+		if err := rows.Scan(&c.ChatID, &c.UnreadCount); err != nil {
+			return u, err
+		}
+		u.Chats = append(u.Chats, c)
+	}
+	return u, rows.Err()
 }
 
 // MarkRead marks every message of the chat read for the caller.
@@ -58,10 +70,56 @@ func (s *Service) MarkRead(ctx context.Context, a org.Actor, id string) (Chat, e
 		return chat, nil
 	}
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*unreadRow)(nil)).Where("user_id = ?", a.UserID).Where("chat_id = ?", chat.ID).Exec(ctx); err != nil {
+		var counts []int
+		if err := tx.NewRaw("DELETE FROM chat_unread WHERE user_id = ? AND chat_id = ? RETURNING count", a.UserID, chat.ID).
+			Scan(ctx, &counts); err != nil {
+			return err
+		}
+		if len(counts) == 0 {
+			return nil // read at the same moment elsewhere
+		}
+		if _, err := tx.NewUpdate().Model((*unreadTotal)(nil)).Set("total = total - ?", counts[0]).Where("user_id = ?", a.UserID).
+			Where("org_id = ?", a.OrgID).Where("shard = ?", unreadShard(chat.ID)).Exec(ctx); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a.OrgID, a.EventActor(), "chat.read", chat.ID, map[string]any{"user_id": a.UserID, "chat_id": chat.ID})
 	})
 	return chat, err
+}
+
+// unreadShards is how many rows hold each member's unread total.
+const unreadShards = 8
+
+type unreadTotal struct {
+	bun.BaseModel `bun:"table:chat_unread_totals"`
+	UserID        string `bun:"user_id,pk"`
+	OrgID         string `bun:"org_id,pk"`
+	Shard         int    `bun:"shard,pk"`
+	Total         int    `bun:"total"`
+}
+
+// unreadShard is the shard of a chat's share of the totals: from the
+// random tail of its UUIDv7 id.
+func unreadShard(chatID string) int {
+	if chatID == "" {
+		return 0
+	}
+	return int(chatID[len(chatID)-1]) % unreadShards
+}
+
+// countUnread adds an inbound message to every member's unread counts of
+// the chat and to their totals. Rows are written in user order, so two
+// messages arriving at once lock them in the same order and never deadlock.
+func (s *Service) countUnread(ctx context.Context, tx bun.Tx, chat Chat, at time.Time) error {
+	if _, err := tx.NewRaw(`INSERT INTO chat_unread (user_id, chat_id, org_id, count, last_at)
+		SELECT user_id, ?, org_id, 1, ? FROM memberships WHERE org_id = ? ORDER BY user_id
+		ON CONFLICT (user_id, chat_id) DO UPDATE SET count = chat_unread.count + 1, last_at = excluded.last_at`,
+		chat.ID, at, chat.OrgID).Exec(ctx); err != nil {
+		return err
+	}
+	_, err := tx.NewRaw(`INSERT INTO chat_unread_totals (user_id, org_id, shard, total)
+		SELECT user_id, org_id, ?, 1 FROM memberships WHERE org_id = ? ORDER BY user_id
+		ON CONFLICT (user_id, org_id, shard) DO UPDATE SET total = chat_unread_totals.total + 1`,
+		unreadShard(chat.ID), chat.OrgID).Exec(ctx)
+	return err
 }

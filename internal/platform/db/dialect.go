@@ -13,3 +13,13 @@ func (k Kind) LastJSONArrayElem(col string) string {
 	}
 	return fmt.Sprintf("json_extract(%s, '$[#-1]')", col)
 }
+
+// AsTime is expr (a text value, such as a column of a VALUES list holding
+// a time as bun writes it) as a time: PostgreSQL needs the cast, SQLite
+// keeps times as that very text.
+func (k Kind) AsTime(expr string) string {
+	if k == Postgres {
+		return "CAST(" + expr + " AS TIMESTAMPTZ)"
+	}
+	return expr
+}

@@ -108,37 +108,62 @@ var ErrNoCommitScope = errors.New("events: Record needs the ctx and tx of db.Tx"
 // it after the commit. ID, OccurredAt and an empty payload are filled in;
 // the stored event is returned.
 func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
-	if ev.OrgID == "" || ev.Type == "" {
-		return ev, ErrInvalidEvent
+	evs, err := b.RecordAll(ctx, tx, []Event{ev})
+	if err != nil {
+		return ev, err
 	}
-	if ev.ID == "" {
-		ev.ID = db.NewID()
-	} else if !db.ValidID(ev.ID) {
-		return ev, fmt.Errorf("events: %q is not a UUID", ev.ID)
+	return evs[0], nil
+}
+
+// RecordAll is Record for many events at once, written with one statement
+// per thousand; Live functions get them in order after the commit.
+func (b *Bus) RecordAll(ctx context.Context, tx bun.Tx, evs []Event) ([]Event, error) {
+	if len(evs) == 0 {
+		return evs, nil
 	}
-	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = time.Now().UTC()
+	rows := make([]row, len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		if ev.OrgID == "" || ev.Type == "" {
+			return evs, ErrInvalidEvent
+		}
+		if ev.ID == "" {
+			ev.ID = db.NewID()
+		} else if !db.ValidID(ev.ID) {
+			return evs, fmt.Errorf("events: %q is not a UUID", ev.ID)
+		}
+		if ev.OccurredAt.IsZero() {
+			ev.OccurredAt = time.Now().UTC()
+		}
+		if len(ev.Payload) == 0 {
+			ev.Payload = json.RawMessage("{}")
+		}
+		if !json.Valid(ev.Payload) {
+			return evs, fmt.Errorf("events: payload of %s is not JSON", ev.Type)
+		}
+		rows[i] = row{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, SubjectID: ev.SubjectID, Actor: ev.Actor,
+			Payload: string(ev.Payload), OccurredAt: ev.OccurredAt}
 	}
-	if len(ev.Payload) == 0 {
-		ev.Payload = json.RawMessage("{}")
-	}
-	if !json.Valid(ev.Payload) {
-		return ev, fmt.Errorf("events: payload of %s is not JSON", ev.Type)
-	}
-	r := row{ID: ev.ID, OrgID: ev.OrgID, Type: ev.Type, SubjectID: ev.SubjectID, Actor: ev.Actor,
-		Payload: string(ev.Payload), OccurredAt: ev.OccurredAt}
-	if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return ev, fmt.Errorf("events: recording %s: %w", ev.Type, err)
-	}
-	if b.durable(ev.Type) {
-		if err := b.queue.Enqueue(ctx, tx, dispatchArgs{EventID: ev.ID}, nil); err != nil {
-			return ev, fmt.Errorf("events: enqueueing %s: %w", ev.Type, err)
+	for part := range slices.Chunk(rows, 1000) {
+		if _, err := tx.NewInsert().Model(&part).Exec(ctx); err != nil {
+			return evs, fmt.Errorf("events: recording %s: %w", part[0].Type, err)
 		}
 	}
-	if len(b.live) > 0 && !db.AfterCommit(ctx, func() { b.publishLive(ctx, ev) }) {
-		return ev, ErrNoCommitScope
+	for _, ev := range evs {
+		if b.durable(ev.Type) {
+			if err := b.queue.Enqueue(ctx, tx, dispatchArgs{EventID: ev.ID}, nil); err != nil {
+				return evs, fmt.Errorf("events: enqueueing %s: %w", ev.Type, err)
+			}
+		}
 	}
-	return ev, nil
+	if len(b.live) > 0 && !db.AfterCommit(ctx, func() {
+		for _, ev := range evs {
+			b.publishLive(ctx, ev)
+		}
+	}) {
+		return evs, ErrNoCommitScope
+	}
+	return evs, nil
 }
 
 // publishLive hands a committed event to the Live functions; the request

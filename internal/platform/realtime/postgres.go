@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,14 +24,26 @@ const maxNotifyPayload = 7900
 type pgBroker struct {
 	pool  *pgxpool.Pool
 	large atomic.Int64
+	// notes holds payloads for the sender, which NOTIFYs them many to a
+	// statement: one round trip per frame would make a burst of events
+	// wait on each other in the committing request.
+	notes chan string
+	start sync.Once
 }
 
 // ListenPostgres makes the hub span replicas: Publish sends NOTIFY, and
 // Run's LISTEN loop delivers what any replica published to this process's
 // subscribers. Call before Run and before publishing.
 func (h *Hub) ListenPostgres(pool *pgxpool.Pool) {
-	h.broker = &pgBroker{pool: pool}
+	h.broker = &pgBroker{pool: pool, notes: make(chan string, notifyQueue)}
 }
+
+// notifyQueue bounds the frames waiting for the sender; a publisher waits
+// when it is full.
+const notifyQueue = 8192
+
+// maxNotifyBatch bounds the frames sent in one statement.
+const maxNotifyBatch = 500
 
 func (b *pgBroker) publish(ctx context.Context, topic string, frame []byte) error {
 	payload := topic + "\n" + string(frame)
@@ -45,10 +58,36 @@ func (b *pgBroker) publish(ctx context.Context, topic string, frame []byte) erro
 			b.pool.Exec(ctx, "DELETE FROM realtime_payloads WHERE created_at < now() - interval '5 minutes'")
 		}
 	}
-	if _, err := b.pool.Exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, payload); err != nil {
-		return fmt.Errorf("realtime: notify: %w", err)
+	b.start.Do(func() { go b.send() })
+	select {
+	case b.notes <- payload:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
+}
+
+// send NOTIFYs queued payloads in order, all that are waiting in one
+// statement, until the pool is closed.
+func (b *pgBroker) send() {
+	for p := range b.notes {
+		batch := []string{p}
+	more:
+		for len(batch) < maxNotifyBatch {
+			select {
+			case p := <-b.notes:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := b.pool.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t (p, n) ORDER BY n", notifyChannel, batch)
+		cancel()
+		if err != nil && strings.Contains(err.Error(), "closed pool") {
+			return
+		}
+	}
 }
 
 // Run listens for other replicas' messages until ctx ends, reconnecting

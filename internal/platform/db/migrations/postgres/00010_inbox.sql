@@ -103,15 +103,28 @@ CREATE UNIQUE INDEX messages_chat_external ON messages (chat_id, external_id);
 CREATE INDEX messages_queued ON messages (channel_id, created_at, id) WHERE status = 'queued';
 
 -- Unread inbound messages per member and chat; a row exists only while
--- there is something unread, so the caller's unread list reads its own rows.
+-- there is something unread, so the caller's unread counts read only the
+-- caller's rows, latest first, from one index that also holds the counts.
 CREATE TABLE chat_unread (
     user_id TEXT NOT NULL,
     chat_id TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
     org_id  TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     count   INTEGER NOT NULL,
+    last_at TIMESTAMPTZ NOT NULL, -- the latest unread message's arrival
     PRIMARY KEY (user_id, chat_id)
 );
-CREATE INDEX chat_unread_user_org ON chat_unread (user_id, org_id, chat_id, count);
+CREATE INDEX chat_unread_user_org ON chat_unread (user_id, org_id, last_at, chat_id, count);
+-- Each member's unread total, kept in step with chat_unread, so the total
+-- is a few rows' sum rather than a sum over every unread chat. It is split
+-- in shards (by chat) so that messages arriving in many chats at once do
+-- not all wait for one row's lock.
+CREATE TABLE chat_unread_totals (
+    user_id TEXT NOT NULL,
+    org_id  TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    shard   INTEGER NOT NULL,
+    total   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, org_id, shard)
+);
 
 -- Files received in conversations; the bytes live in the blob directory.
 CREATE TABLE files (
@@ -130,6 +143,7 @@ CREATE INDEX messages_search ON messages USING GIN (search_tsv);
 
 -- +goose Down
 DROP TABLE files;
+DROP TABLE chat_unread_totals;
 DROP TABLE chat_unread;
 DROP TABLE messages;
 DROP TABLE chats;

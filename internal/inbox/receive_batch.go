@@ -1,0 +1,345 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kite-crm/kite/internal/crm"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/events"
+)
+
+// Busy channels deliver many updates at once (Telegram keeps up to 40
+// webhook calls open per bot). Each would be a transaction of its own;
+// instead, while one batch commits, the next gathers, and a batch of
+// plain messages to existing chats is written with a few multi-row
+// statements. Every delivery still answers only after its commit. If a
+// batch fails, each of its deliveries is stored on its own, so one bad
+// update never fails the others.
+
+// maxReceiveBatch bounds the deliveries written in one transaction.
+const maxReceiveBatch = 200
+
+type receiveReq struct {
+	ch    ChannelRecord
+	key   string
+	items []Inbound
+	done  chan receiveResult
+}
+
+type receiveResult struct {
+	duplicate bool
+	err       error
+}
+
+// RunReceiver writes inbound deliveries in batches until ctx ends; while
+// it does not run, Receive writes each delivery on its own.
+func (s *Service) RunReceiver(ctx context.Context) {
+	s.mu.Lock()
+	s.receiving = make(chan *receiveReq, 4*maxReceiveBatch)
+	in := s.receiving
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.receiving = nil
+		s.mu.Unlock()
+		for { // answer whoever is still waiting
+			select {
+			case r := <-in:
+				r.done <- receiveResult{err: context.Canceled}
+			default:
+				return
+			}
+		}
+	}()
+	for {
+		var batch []*receiveReq
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-in:
+			batch = append(batch, r)
+		}
+	gather:
+		for len(batch) < maxReceiveBatch {
+			select {
+			case r := <-in:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		s.receiveBatch(context.WithoutCancel(ctx), batch)
+	}
+}
+
+func (s *Service) receiveBatch(ctx context.Context, batch []*receiveReq) {
+	results, err := s.writeBatch(ctx, batch)
+	if err != nil {
+		if len(batch) > 1 {
+			s.log.Warn("a batch of inbound deliveries failed; storing them one by one", "deliveries", len(batch), "err", err)
+		}
+		for _, r := range batch {
+			dup, err := s.receiveNow(ctx, r.ch, r.key, r.items)
+			r.done <- receiveResult{dup, err}
+		}
+		return
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// writeBatch stores a batch in one transaction.
+func (s *Service) writeBatch(ctx context.Context, batch []*receiveReq) ([]receiveResult, error) {
+	results := make([]receiveResult, len(batch))
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for i := range results {
+			results[i] = receiveResult{}
+		}
+		fresh, err := s.claimKeys(ctx, tx, batch, results)
+		if err != nil {
+			return err
+		}
+		// Plain messages to chats that exist are written together; the
+		// rest (first contact, edits, blocks) one at a time, in order.
+		var plain []*receiveReq
+		for _, r := range fresh {
+			if isPlain(r) {
+				plain = append(plain, r)
+				continue
+			}
+			// What came before is written first, to keep each chat in order.
+			if err := s.writeMessages(ctx, tx, plain); err != nil {
+				return err
+			}
+			plain = nil
+			for _, it := range r.items {
+				if err := s.receiveOne(ctx, tx, r.ch, it); err != nil {
+					return err
+				}
+			}
+		}
+		return s.writeMessages(ctx, tx, plain)
+	})
+	return results, err
+}
+
+// claimKeys inserts the batch's delivery keys and returns the requests
+// seen for the first time; the others are marked duplicate.
+func (s *Service) claimKeys(ctx context.Context, tx bun.Tx, batch []*receiveReq, results []receiveResult) ([]*receiveReq, error) {
+	now := s.now()
+	keys := make([]inboundKey, 0, len(batch))
+	seen := map[[2]string]bool{}
+	for _, r := range batch {
+		k := [2]string{r.ch.ID, r.key}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, inboundKey{ChannelID: r.ch.ID, Key: r.key, CreatedAt: now})
+		}
+	}
+	var claimed []inboundKey
+	if err := tx.NewInsert().Model(&keys).On("CONFLICT DO NOTHING").Returning("channel_id, key").Scan(ctx, &claimed); err != nil {
+		return nil, err
+	}
+	won := map[[2]string]bool{}
+	for _, k := range claimed {
+		won[[2]string{k.ChannelID, k.Key}] = true
+	}
+	var fresh []*receiveReq
+	for i, r := range batch {
+		k := [2]string{r.ch.ID, r.key}
+		if won[k] {
+			won[k] = false // a second delivery of the key in this batch is a duplicate
+			fresh = append(fresh, r)
+			continue
+		}
+		results[i].duplicate = true
+	}
+	return fresh, nil
+}
+
+// isPlain tells whether a delivery is one new message in a private chat,
+// not a reply (which needs a lookup): the common case.
+func isPlain(r *receiveReq) bool {
+	if len(r.items) != 1 {
+		return false
+	}
+	it := r.items[0]
+	return it.Kind == InboundMessage && it.ReplyTo == "" && it.Chat.Kind == ChatPrivate
+}
+
+// writeMessages stores plain messages: a multi-row insert of the messages,
+// one update of their chats, the members' unread counts and totals, and
+// the events.
+func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveReq) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	chats, err := s.chatsOf(ctx, tx, reqs)
+	if err != nil {
+		return err
+	}
+	var msgs []Message
+	var chatOf []Chat
+	for _, r := range reqs {
+		it := r.items[0]
+		chat, ok := chats[[2]string{r.ch.ID, it.Chat.ExternalID}]
+		if !ok {
+			// First contact: made in order, with its contact.
+			if err := s.receiveOne(ctx, tx, r.ch, it); err != nil {
+				return err
+			}
+			continue
+		}
+		m := s.inboundMessage(r.ch, chat, it)
+		msgs, chatOf = append(msgs, m), append(chatOf, chat)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	var inserted []string
+	if err := tx.NewInsert().Model(&msgs).On("CONFLICT DO NOTHING").Returning("id").Scan(ctx, &inserted); err != nil {
+		return err
+	}
+	ok := map[string]bool{}
+	for _, id := range inserted {
+		ok[id] = true
+	}
+	type chatNews struct {
+		chat Chat
+		last Message
+		n    int
+	}
+	news := map[string]*chatNews{}
+	var order []string
+	var evs []events.Event
+	for i, m := range msgs {
+		if !ok[m.ID] {
+			continue // the same message came in another delivery
+		}
+		c := chatOf[i]
+		if news[c.ID] == nil {
+			news[c.ID] = &chatNews{chat: c}
+			order = append(order, c.ID)
+		}
+		news[c.ID].last, news[c.ID].n = m, news[c.ID].n+1
+		for _, a := range decodeAttachments(m.AttachmentsText) {
+			if a.ExternalID != "" && a.Status == "pending" {
+				if err := s.enqueueFetch(ctx, tx, m.ID); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		m.fill()
+		payload, err := json.Marshal(messageEvent(c, m))
+		if err != nil {
+			return err
+		}
+		evs = append(evs, events.Event{OrgID: m.OrgID, Type: "message.received", SubjectID: m.ID, Actor: "system:" + c.ChannelKind, Payload: payload})
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	// Chats in id order: concurrent batches lock them in the same order.
+	sort.Strings(order)
+	var chatRows, unreadRows, vals []string
+	var chatArgs, unreadArgs []any
+	shards := map[[2]any]int{}
+	now := s.now()
+	for _, id := range order {
+		n := news[id]
+		chatRows = append(chatRows, "(?, ?, ?)")
+		chatArgs = append(chatArgs, id, n.last.CreatedAt, preview(n.last))
+		unreadRows = append(unreadRows, "(?, ?, ?, ?)")
+		unreadArgs = append(unreadArgs, id, n.chat.OrgID, n.n, n.last.CreatedAt)
+		shards[[2]any{n.chat.OrgID, unreadShard(id)}] += n.n
+	}
+	at := s.db.Kind.AsTime("v.at")
+	if _, err := tx.NewRaw(`WITH v (id, at, preview) AS (VALUES `+strings.Join(chatRows, ", ")+`)
+		UPDATE chats SET last_message_at = `+at+`, sort_at = `+at+`, last_message_preview = v.preview,
+		status = 'open', blocked = ?, updated_at = ? FROM v WHERE chats.id = v.id`, append(chatArgs, false, now)...).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.NewRaw(`WITH v (chat_id, org_id, n, at) AS (VALUES `+strings.Join(unreadRows, ", ")+`)
+		INSERT INTO chat_unread (user_id, chat_id, org_id, count, last_at)
+		SELECT m.user_id, v.chat_id, m.org_id, v.n, `+at+` FROM v JOIN memberships AS m ON m.org_id = v.org_id
+		WHERE true ORDER BY m.user_id, v.chat_id
+		ON CONFLICT (user_id, chat_id) DO UPDATE SET count = chat_unread.count + excluded.count, last_at = excluded.last_at`,
+		unreadArgs...).Exec(ctx); err != nil {
+		return err
+	}
+	keys := make([][2]any, 0, len(shards))
+	for k := range shards {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0].(string) < keys[j][0].(string)
+		}
+		return keys[i][1].(int) < keys[j][1].(int)
+	})
+	var totalArgs []any
+	for _, k := range keys {
+		vals = append(vals, "(?, ?, ?)")
+		totalArgs = append(totalArgs, k[0], k[1], shards[k])
+	}
+	if _, err := tx.NewRaw(`WITH v (org_id, shard, n) AS (VALUES `+strings.Join(vals, ", ")+`)
+		INSERT INTO chat_unread_totals (user_id, org_id, shard, total)
+		SELECT m.user_id, v.org_id, v.shard, v.n FROM v JOIN memberships AS m ON m.org_id = v.org_id
+		WHERE true ORDER BY m.user_id, v.org_id, v.shard
+		ON CONFLICT (user_id, org_id, shard) DO UPDATE SET total = chat_unread_totals.total + excluded.total`,
+		totalArgs...).Exec(ctx); err != nil {
+		return err
+	}
+	_, err = s.events.RecordAll(ctx, tx, evs)
+	return err
+}
+
+// chatsOf reads the existing chats the requests write to.
+func (s *Service) chatsOf(ctx context.Context, tx bun.Tx, reqs []*receiveReq) (map[[2]string]Chat, error) {
+	channels, externals := map[string]bool{}, map[string]bool{}
+	for _, r := range reqs {
+		channels[r.ch.ID], externals[r.items[0].Chat.ExternalID] = true, true
+	}
+	var list []Chat
+	if err := tx.NewSelect().Model(&list).Where("channel_id IN (?)", bun.In(keysOf(channels))).
+		Where("external_id IN (?)", bun.In(keysOf(externals))).Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[[2]string]Chat, len(list))
+	for _, c := range list {
+		out[[2]string{c.ChannelID, c.ExternalID}] = c
+	}
+	return out, nil
+}
+
+func keysOf(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// inboundMessage is the stored form of an inbound message to chat.
+func (s *Service) inboundMessage(ch ChannelRecord, chat Chat, it Inbound) Message {
+	// Messages are ordered by when Kite got them; when the person sent
+	// it (the channel's time, in whole seconds) is kept as sent_at.
+	ext, sentAt := it.ExternalID, it.At.UTC()
+	m := Message{ID: db.NewID(), OrgID: ch.OrgID, ChatID: chat.ID, ChannelID: ch.ID, Direction: In, SenderKind: SenderContact,
+		SenderName: it.From.name(), Text: it.Text, SearchText: crm.FoldForSearch(it.Text), Status: StatusReceived,
+		ExternalID: &ext, CreatedAt: s.now(), AttachmentsText: encodeAttachments(it.Attachments)}
+	if !it.At.IsZero() {
+		m.SentAt = &sentAt
+	}
+	if chat.Kind == ChatPrivate && chat.ContactID != nil {
+		m.SenderID = *chat.ContactID
+	}
+	return m
+}
