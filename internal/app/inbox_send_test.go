@@ -264,3 +264,65 @@ func TestChatAssignmentRelinkAndStart(t *testing.T) {
 		}
 	})
 }
+
+func TestTelegramOutageAndOversizedFiles(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		k := startTelegramKite(t, b, "webhook")
+		token, _ := k.connectBot(t, 1006, "acme_outage_bot")
+		eve := telegramtest.User{ID: 9001, FirstName: "Eve"}
+		k.tg.UserSays(token, eve, "hello")
+		k.waitDelivered(t, token)
+		chatID := k.firstChat(t)
+
+		// Telegram is down: the messages wait, then go out in order.
+		k.tg.SetDown(true)
+		var ids []string
+		for _, text := range []string{"one", "two", "three"} {
+			ids = append(ids, k.c.must(202, "POST", "/chats/"+chatID+"/messages", map[string]any{"text": text}).Str("id"))
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if n := len(k.tg.Sent(token)); n != 0 {
+			t.Fatalf("%d messages sent while Telegram was down", n)
+		}
+		// The first of the chat's queue, the one tried, says why it waits.
+		first := k.waitStatus(t, chatID, ids[0], "queued", time.Second)
+		if !strings.Contains(first["error"].(string), "not answering") {
+			n := 0
+			for _, c := range k.tg.Calls(token) {
+				if c.Method == "sendMessage" {
+					n++
+				}
+			}
+			t.Errorf("a waiting message says %q (%d sendMessage calls)", first["error"], n)
+		}
+		k.tg.SetDown(false)
+		k.waitStatus(t, chatID, ids[2], "sent", 40*time.Second)
+		var texts []string
+		for _, s := range k.tg.Sent(token) {
+			texts = append(texts, s.Text)
+		}
+		if strings.Join(texts, ",") != "one,two,three" {
+			t.Fatalf("after the outage Telegram got %v", texts)
+		}
+
+		// A file over the Bot API's 20 MB download limit is marked, not fetched.
+		fileID := k.tg.AddFileOfSize(token, "huge.zip", 25<<20)
+		k.tg.Inject(token, map[string]any{"message": map[string]any{"message_id": 500, "date": time.Now().Unix(),
+			"from": map[string]any{"id": eve.ID, "is_bot": false, "first_name": "Eve"},
+			"chat": map[string]any{"id": eve.ID, "type": "private", "first_name": "Eve"},
+			"document": map[string]any{"file_id": fileID, "file_unique_id": "u" + fileID, "file_name": "huge.zip", "file_size": 25 << 20}}})
+		k.waitDelivered(t, token)
+		eventually(t, 10*time.Second, func() string {
+			for _, m := range k.c.must(200, "GET", "/chats/"+chatID+"/messages", nil).Items() {
+				if att, _ := m["attachments"].([]any); len(att) == 1 {
+					if a := att[0].(map[string]any); a["status"] == "too_big" && a["name"] == "huge.zip" {
+						return ""
+					}
+					return fmt.Sprintf("attachment = %v", att[0])
+				}
+			}
+			return "no message with the file"
+		})
+	})
+}

@@ -58,7 +58,7 @@ func (s *Service) ConnectChannel(ctx context.Context, a org.Actor, rec ChannelRe
 		return s.record(ctx, tx, a.OrgID, a.EventActor(), "channel.connected", rec.ID, channelEvent(rec))
 	})
 	if err == nil {
-		db.AfterCommit(ctx, s.nudgeChannels)
+		s.nudgeChannels() // start its sender now, not at the next lease tick
 	}
 	return rec, err
 }
@@ -112,6 +112,7 @@ func (s *Service) DisconnectChannel(ctx context.Context, a org.Actor, id string)
 			}
 		}
 	}
+	defer s.nudgeChannels() // stop its sender now, not at the next lease tick
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		ch.Status, ch.StatusReason, ch.SecretSealed, ch.WebhookKey, ch.UpdatedAt = ChannelDisconnected, "", "", nil, s.now()
 		if _, err := tx.NewUpdate().Model(&ch).Column("status", "status_reason", "secret_sealed", "webhook_key", "updated_at").

@@ -20,6 +20,7 @@ const (
 	maxInFlight = 8
 	queueWindow = 2000 // queued messages looked at per refresh
 	maxBackoff  = 30 * time.Second
+	minReload   = 50 * time.Millisecond // between reads of the queue after wake-ups
 )
 
 type queued struct {
@@ -61,19 +62,24 @@ func (x *sender) poke() {
 }
 
 func (x *sender) run(ctx context.Context) {
-	reload, loadedAt := true, time.Time{}
+	reload, woken, loadedAt := true, false, time.Time{}
 	for {
 		if reload {
 			if err := x.load(ctx); err != nil && ctx.Err() == nil {
 				x.s.log.Warn("could not read the send queue", "channel", x.ch.ID, "err", err)
 			}
-			reload, loadedAt = false, time.Now()
+			reload, woken, loadedAt = false, false, time.Now()
 		}
 		wait := x.dispatch(ctx)
-		if sinceLoad := time.Since(loadedAt); wait > time.Second-sinceLoad {
-			// Look at the queue at least once a second: other replicas
-			// queue messages without waking this one.
-			wait = max(time.Second-sinceLoad, 10*time.Millisecond)
+		// Look at the queue at least once a second (other replicas queue
+		// messages without waking this one), and soon after a wake-up, but
+		// not on every one: a burst of queued messages is read in one go.
+		next := time.Second
+		if woken {
+			next = minReload
+		}
+		if sinceLoad := time.Since(loadedAt); wait > next-sinceLoad {
+			wait = max(next-sinceLoad, time.Millisecond)
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -82,7 +88,8 @@ func (x *sender) run(ctx context.Context) {
 			x.drain()
 			return
 		case <-x.wake:
-			reload = true
+			woken = true
+			reload = time.Since(loadedAt) >= minReload
 		case r := <-x.done:
 			if x.settle(ctx, r) {
 				timer.Stop()
@@ -90,7 +97,7 @@ func (x *sender) run(ctx context.Context) {
 				return
 			}
 		case <-timer.C:
-			reload = time.Since(loadedAt) >= time.Second
+			reload = time.Since(loadedAt) >= next
 		}
 		timer.Stop()
 	}
