@@ -309,8 +309,8 @@ func TestTelegramOutageAndOversizedFiles(t *testing.T) {
 		// A file over the Bot API's 20 MB download limit is marked, not fetched.
 		fileID := k.tg.AddFileOfSize(token, "huge.zip", 25<<20)
 		k.tg.Inject(token, map[string]any{"message": map[string]any{"message_id": 500, "date": time.Now().Unix(),
-			"from": map[string]any{"id": eve.ID, "is_bot": false, "first_name": "Eve"},
-			"chat": map[string]any{"id": eve.ID, "type": "private", "first_name": "Eve"},
+			"from":     map[string]any{"id": eve.ID, "is_bot": false, "first_name": "Eve"},
+			"chat":     map[string]any{"id": eve.ID, "type": "private", "first_name": "Eve"},
 			"document": map[string]any{"file_id": fileID, "file_unique_id": "u" + fileID, "file_name": "huge.zip", "file_size": 25 << 20}}})
 		k.waitDelivered(t, token)
 		eventually(t, 10*time.Second, func() string {

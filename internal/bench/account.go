@@ -39,30 +39,10 @@ func signUpAccount(ctx context.Context, env *Env) (benchAccount, error) {
 
 // postJSON sends a JSON body and decodes the answer, which must have status want.
 func postJSON(ctx context.Context, env *Env, path string, body any, want int, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.URL(path), bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := env.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if err := CheckStatus(res, want); err != nil {
-		return err
-	}
-	if out != nil {
-		return json.NewDecoder(res.Body).Decode(out)
-	}
-	return nil
+	return authedJSON(ctx, env, http.MethodPost, path, "", body, want, out)
 }
 
-// authedJSON sends a request with a bearer token and an optional JSON body
+// authedJSON sends a request with a bearer token (if any) and an optional JSON body
 // and decodes the answer, which must have status want.
 func authedJSON(ctx context.Context, env *Env, method, path, token string, body any, want int, out any) error {
 	var rd io.Reader
@@ -80,7 +60,9 @@ func authedJSON(ctx context.Context, env *Env, method, path, token string, body 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	res, err := env.Client.Do(req)
 	if err != nil {
 		return err

@@ -12,10 +12,6 @@ import (
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
-type idPath struct {
-	ID string `path:"id" maxLength:"64"`
-}
-
 type listQuery struct {
 	Q             string    `query:"q" maxLength:"200" doc:"Full text over name, email, phone, company; each word matches as a prefix"`
 	Tag           string    `query:"tag" maxLength:"50"`
@@ -54,19 +50,6 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func page[T any](items []T, next string) httpx.Page[T] {
-	p := httpx.Page[T]{Items: items}
-	if next != "" {
-		p.NextCursor = &next
-	}
-	return p
-}
-
-func actor(ctx context.Context) org.Actor {
-	a, _ := org.ActorFrom(ctx)
-	return a
-}
-
 // RegisterAPI adds the CRM routes of API.md ("CRM").
 func (s *Service) RegisterAPI(api huma.API, g *org.Guard) {
 	s.registerCompanies(api, g)
@@ -84,13 +67,13 @@ func (s *Service) registerCustomFields(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *struct {
 			Object string `query:"object" enum:"contact,company,"`
 		}) (*struct{ Body httpx.Page[CustomField] }, error) {
-			list, err := s.CustomFields(ctx, actor(ctx).OrgID, in.Object)
-			return &struct{ Body httpx.Page[CustomField] }{page(list, "")}, err
+			list, err := s.CustomFields(ctx, org.ActorOf(ctx).OrgID, in.Object)
+			return &struct{ Body httpx.Page[CustomField] }{httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-custom-field", Method: http.MethodPost, Path: "/custom-fields",
 		Summary: "Define a custom field (admin)", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.OrgWrite)},
 		func(ctx context.Context, in *struct{ Body CustomFieldInput }) (*struct{ Body CustomField }, error) {
-			f, err := s.CreateCustomField(ctx, actor(ctx), in.Body)
+			f, err := s.CreateCustomField(ctx, org.ActorOf(ctx), in.Body)
 			return &struct{ Body CustomField }{f}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-custom-field", Method: http.MethodPatch, Path: "/custom-fields/{id}",
@@ -99,13 +82,13 @@ func (s *Service) registerCustomFields(api huma.API, g *org.Guard) {
 			ID   string `path:"id" maxLength:"64"`
 			Body CustomFieldInput
 		}) (*struct{ Body CustomField }, error) {
-			f, err := s.UpdateCustomField(ctx, actor(ctx), in.ID, in.Body)
+			f, err := s.UpdateCustomField(ctx, org.ActorOf(ctx), in.ID, in.Body)
 			return &struct{ Body CustomField }{f}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-custom-field", Method: http.MethodDelete, Path: "/custom-fields/{id}",
 		Summary: "Remove a custom field (admin)", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeleteCustomField(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeleteCustomField(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
 
@@ -114,10 +97,10 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "list-contacts", Method: http.MethodGet, Path: "/contacts",
 		Summary: "List contacts", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, in *contactListQuery) (*struct{ Body httpx.Page[Contact] }, error) {
-			list, next, err := s.ListContacts(ctx, actor(ctx).OrgID, ContactFilter{CompanyID: in.CompanyID, RecordFilter: RecordFilter{
+			list, next, err := s.ListContacts(ctx, org.ActorOf(ctx).OrgID, ContactFilter{CompanyID: in.CompanyID, RecordFilter: RecordFilter{
 				Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID, CreatedAfter: optTime(in.CreatedAfter),
 				CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter), UpdatedBefore: optTime(in.UpdatedBefore), Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit}})
-			return &struct{ Body httpx.Page[Contact] }{page(list, next)}, err
+			return &struct{ Body httpx.Page[Contact] }{httpx.NewPage(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "search-contacts", Method: http.MethodGet, Path: "/contacts/search",
 		Summary: "Ranked full-text search of contacts", Tags: tag, Middlewares: g.Need(org.CRMRead),
@@ -126,15 +109,15 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 			Q     string `query:"q" maxLength:"200" required:"true"`
 			Limit int    `query:"limit" minimum:"0" maximum:"200"`
 		}) (*struct{ Body httpx.Page[Contact] }, error) {
-			list, err := s.SearchContacts(ctx, actor(ctx).OrgID, in.Q, in.Limit)
-			return &struct{ Body httpx.Page[Contact] }{page(list, "")}, err
+			list, err := s.SearchContacts(ctx, org.ActorOf(ctx).OrgID, in.Q, in.Limit)
+			return &struct{ Body httpx.Page[Contact] }{httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "list-duplicate-contacts", Method: http.MethodGet, Path: "/contacts/duplicates",
 		Summary: "Possible duplicate contacts", Tags: tag, Middlewares: g.Need(org.CRMRead),
 		Description: "Groups of contacts with the same phone (any format) or Telegram username (any case)."},
 		func(ctx context.Context, _ *struct{}) (*struct{ Body httpx.Page[DuplicateGroup] }, error) {
-			groups, err := s.Duplicates(ctx, actor(ctx).OrgID)
-			return &struct{ Body httpx.Page[DuplicateGroup] }{page(groups, "")}, err
+			groups, err := s.Duplicates(ctx, org.ActorOf(ctx).OrgID)
+			return &struct{ Body httpx.Page[DuplicateGroup] }{httpx.NewPage(groups, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "merge-contacts", Method: http.MethodPost, Path: "/contacts/{id}/merge",
 		Summary: "Merge another contact into this one", Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite),
@@ -143,26 +126,26 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 			ID   string `path:"id" maxLength:"64"`
 			Body MergeInput
 		}) (*struct{ Body Contact }, error) {
-			c, err := s.MergeContacts(ctx, actor(ctx), in.ID, in.Body)
+			c, err := s.MergeContacts(ctx, org.ActorOf(ctx), in.ID, in.Body)
 			return &struct{ Body Contact }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "bulk-contacts", Method: http.MethodPost, Path: "/contacts/bulk",
 		Summary: "Tag, untag, reassign or delete many contacts", Tags: tag, Middlewares: g.Need(org.CRMWrite),
 		Description: "One transaction; IDs that are unknown or of another organization are skipped, and `affected` counts the rest."},
 		func(ctx context.Context, in *struct{ Body BulkInput }) (*struct{ Body BulkResult }, error) {
-			r, err := s.BulkContacts(ctx, actor(ctx), in.Body)
+			r, err := s.BulkContacts(ctx, org.ActorOf(ctx), in.Body)
 			return &struct{ Body BulkResult }{r}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-contact", Method: http.MethodPost, Path: "/contacts",
 		Summary: "Create a contact", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
 		func(ctx context.Context, in *struct{ Body ContactInput }) (*struct{ Body Contact }, error) {
-			c, err := s.CreateContact(ctx, actor(ctx), in.Body)
+			c, err := s.CreateContact(ctx, org.ActorOf(ctx), in.Body)
 			return &struct{ Body Contact }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-contact", Method: http.MethodGet, Path: "/contacts/{id}",
 		Summary: "A contact", Tags: tag, Middlewares: g.Need(org.CRMRead)},
-		func(ctx context.Context, in *idPath) (*struct{ Body Contact }, error) {
-			c, err := s.Contact(ctx, actor(ctx).OrgID, in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{ Body Contact }, error) {
+			c, err := s.Contact(ctx, org.ActorOf(ctx).OrgID, in.ID)
 			return &struct{ Body Contact }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-contact", Method: http.MethodPatch, Path: "/contacts/{id}",
@@ -171,13 +154,13 @@ func (s *Service) registerContacts(api huma.API, g *org.Guard) {
 			ID   string `path:"id" maxLength:"64"`
 			Body ContactInput
 		}) (*struct{ Body Contact }, error) {
-			c, err := s.UpdateContact(ctx, actor(ctx), in.ID, in.Body)
+			c, err := s.UpdateContact(ctx, org.ActorOf(ctx), in.ID, in.Body)
 			return &struct{ Body Contact }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-contact", Method: http.MethodDelete, Path: "/contacts/{id}",
 		Summary: "Delete a contact", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeleteContact(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeleteContact(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
 
@@ -186,28 +169,28 @@ func (s *Service) registerCompanies(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "list-companies", Method: http.MethodGet, Path: "/companies",
 		Summary: "List companies", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, in *listQuery) (*struct{ Body httpx.Page[Company] }, error) {
-			list, next, err := s.ListCompanies(ctx, actor(ctx).OrgID, CompanyFilter{Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID,
+			list, next, err := s.ListCompanies(ctx, org.ActorOf(ctx).OrgID, CompanyFilter{Q: in.Q, Tag: in.Tag, Custom: in.Custom, OwnerID: in.OwnerID,
 				CreatedAfter: optTime(in.CreatedAfter), CreatedBefore: optTime(in.CreatedBefore), UpdatedAfter: optTime(in.UpdatedAfter), UpdatedBefore: optTime(in.UpdatedBefore),
 				Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
-			return &struct{ Body httpx.Page[Company] }{page(list, next)}, err
+			return &struct{ Body httpx.Page[Company] }{httpx.NewPage(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "bulk-companies", Method: http.MethodPost, Path: "/companies/bulk",
 		Summary: "Tag, untag, reassign or delete many companies", Tags: tag, Middlewares: g.Need(org.CRMWrite),
 		Description: "One transaction; IDs that are unknown or of another organization are skipped, and `affected` counts the rest. Deleted companies' contacts stay, unlinked."},
 		func(ctx context.Context, in *struct{ Body BulkInput }) (*struct{ Body BulkResult }, error) {
-			r, err := s.BulkCompanies(ctx, actor(ctx), in.Body)
+			r, err := s.BulkCompanies(ctx, org.ActorOf(ctx), in.Body)
 			return &struct{ Body BulkResult }{r}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-company", Method: http.MethodPost, Path: "/companies",
 		Summary: "Create a company", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
 		func(ctx context.Context, in *struct{ Body CompanyInput }) (*struct{ Body Company }, error) {
-			c, err := s.CreateCompany(ctx, actor(ctx), in.Body)
+			c, err := s.CreateCompany(ctx, org.ActorOf(ctx), in.Body)
 			return &struct{ Body Company }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-company", Method: http.MethodGet, Path: "/companies/{id}",
 		Summary: "A company", Tags: tag, Middlewares: g.Need(org.CRMRead)},
-		func(ctx context.Context, in *idPath) (*struct{ Body Company }, error) {
-			c, err := s.Company(ctx, actor(ctx).OrgID, in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{ Body Company }, error) {
+			c, err := s.Company(ctx, org.ActorOf(ctx).OrgID, in.ID)
 			return &struct{ Body Company }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-company", Method: http.MethodPatch, Path: "/companies/{id}",
@@ -216,14 +199,14 @@ func (s *Service) registerCompanies(api huma.API, g *org.Guard) {
 			ID   string `path:"id" maxLength:"64"`
 			Body CompanyInput
 		}) (*struct{ Body Company }, error) {
-			c, err := s.UpdateCompany(ctx, actor(ctx), in.ID, in.Body)
+			c, err := s.UpdateCompany(ctx, org.ActorOf(ctx), in.ID, in.Body)
 			return &struct{ Body Company }{c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-company", Method: http.MethodDelete, Path: "/companies/{id}",
 		Summary: "Delete a company (its contacts stay, unlinked)", DefaultStatus: http.StatusNoContent, Tags: tag,
 		Middlewares: g.NeedRecord(org.CRMWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeleteCompany(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeleteCompany(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
 
@@ -245,8 +228,8 @@ func (s *Service) registerNotes(api huma.API, g *org.Guard) {
 				Cursor string `query:"cursor" maxLength:"200"`
 				Limit  int    `query:"limit" minimum:"0" maximum:"200"`
 			}) (*struct{ Body httpx.Page[Note] }, error) {
-				list, next, err := s.Notes(ctx, actor(ctx).OrgID, subject, in.ID, in.Cursor, in.Limit)
-				return &struct{ Body httpx.Page[Note] }{page(list, next)}, err
+				list, next, err := s.Notes(ctx, org.ActorOf(ctx).OrgID, subject, in.ID, in.Cursor, in.Limit)
+				return &struct{ Body httpx.Page[Note] }{httpx.NewPage(list, next)}, err
 			})
 		huma.Register(api, huma.Operation{OperationID: "add-" + subject + "-note", Method: http.MethodPost, Path: base,
 			Summary: "Add a note to a " + subject, DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
@@ -254,7 +237,7 @@ func (s *Service) registerNotes(api huma.API, g *org.Guard) {
 				ID   string `path:"id" maxLength:"64"`
 				Body noteBody
 			}) (*struct{ Body Note }, error) {
-				n, err := s.AddNote(ctx, actor(ctx), subject, in.ID, in.Body.Body)
+				n, err := s.AddNote(ctx, org.ActorOf(ctx), subject, in.ID, in.Body.Body)
 				return &struct{ Body Note }{n}, err
 			})
 	}
@@ -271,8 +254,8 @@ func (s *Service) registerNotes(api huma.API, g *org.Guard) {
 				Cursor string `query:"cursor" maxLength:"200"`
 				Limit  int    `query:"limit" minimum:"0" maximum:"200"`
 			}) (*struct{ Body httpx.Page[events.Event] }, error) {
-				list, next, err := s.Activity(ctx, actor(ctx).OrgID, subject, in.ID, in.Cursor, in.Limit)
-				return &struct{ Body httpx.Page[events.Event] }{page(list, next)}, err
+				list, next, err := s.Activity(ctx, org.ActorOf(ctx).OrgID, subject, in.ID, in.Cursor, in.Limit)
+				return &struct{ Body httpx.Page[events.Event] }{httpx.NewPage(list, next)}, err
 			})
 	}
 	huma.Register(api, huma.Operation{OperationID: "update-note", Method: http.MethodPatch, Path: "/notes/{id}",
@@ -281,13 +264,13 @@ func (s *Service) registerNotes(api huma.API, g *org.Guard) {
 			ID   string `path:"id" maxLength:"64"`
 			Body noteBody
 		}) (*struct{ Body Note }, error) {
-			n, err := s.UpdateNote(ctx, actor(ctx), in.ID, in.Body.Body)
+			n, err := s.UpdateNote(ctx, org.ActorOf(ctx), in.ID, in.Body.Body)
 			return &struct{ Body Note }{n}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-note", Method: http.MethodDelete, Path: "/notes/{id}",
 		Summary: "Delete a note", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeleteNote(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeleteNote(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
 
@@ -296,8 +279,8 @@ func (s *Service) registerTags(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "list-tags", Method: http.MethodGet, Path: "/tags",
 		Summary: "The organization's tags", Tags: tag, Middlewares: g.Need(org.CRMRead)},
 		func(ctx context.Context, _ *struct{}) (*struct{ Body httpx.Page[Tag] }, error) {
-			list, err := s.Tags(ctx, actor(ctx).OrgID)
-			return &struct{ Body httpx.Page[Tag] }{page(list, "")}, err
+			list, err := s.Tags(ctx, org.ActorOf(ctx).OrgID)
+			return &struct{ Body httpx.Page[Tag] }{httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-tag", Method: http.MethodPost, Path: "/tags",
 		Summary: "Create a tag", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.CRMWrite)},
@@ -307,12 +290,12 @@ func (s *Service) registerTags(api huma.API, g *org.Guard) {
 				Color string `json:"color,omitempty" maxLength:"7" doc:"Hex color like #4f46e5"`
 			}
 		}) (*struct{ Body Tag }, error) {
-			t, err := s.CreateTag(ctx, actor(ctx), in.Body.Name, in.Body.Color)
+			t, err := s.CreateTag(ctx, org.ActorOf(ctx), in.Body.Name, in.Body.Color)
 			return &struct{ Body Tag }{t}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-tag", Method: http.MethodDelete, Path: "/tags/{id}",
 		Summary: "Delete a tag everywhere", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.CRMWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeleteTag(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeleteTag(ctx, org.ActorOf(ctx), in.ID)
 		})
 }

@@ -46,7 +46,7 @@ func (s *Service) registerImports(api huma.API, g *org.Guard) {
 			RawBody huma.MultipartFormFiles[importForm]
 		}) (*importBody, error) {
 			form := in.RawBody.Data()
-			im, err := s.StartImport(ctx, actor(ctx), ImportUpload{Filename: form.File.Filename, File: form.File,
+			im, err := s.StartImport(ctx, org.ActorOf(ctx), ImportUpload{Filename: form.File.Filename, File: form.File,
 				Mapping: form.Mapping, OnDuplicate: form.OnDuplicate})
 			return &importBody{im}, err
 		})
@@ -55,23 +55,23 @@ func (s *Service) registerImports(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *struct {
 			Limit int `query:"limit" minimum:"0" maximum:"200"`
 		}) (*struct{ Body httpx.Page[Import] }, error) {
-			list, err := s.RecentImports(ctx, actor(ctx).OrgID, in.Limit)
-			return &struct{ Body httpx.Page[Import] }{page(list, "")}, err
+			list, err := s.RecentImports(ctx, org.ActorOf(ctx).OrgID, in.Limit)
+			return &struct{ Body httpx.Page[Import] }{httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-import", Method: http.MethodGet, Path: "/imports/{id}",
 		Summary: "An import's progress and counts", Tags: tag, Middlewares: g.Need(org.CRMRead),
 		Description: "`errors` lists the first 100 rejected rows; `GET /imports/{id}/rejected.csv` has all of them. " +
 			"`total` counts the rows read so far; `progress` is the share of the file read, in percent."},
-		func(ctx context.Context, in *idPath) (*importBody, error) {
-			im, err := s.Import(ctx, actor(ctx).OrgID, in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*importBody, error) {
+			im, err := s.Import(ctx, org.ActorOf(ctx).OrgID, in.ID)
 			return &importBody{im}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-import-rejected-rows", Method: http.MethodGet, Path: "/imports/{id}/rejected.csv",
 		Summary: "The rejected rows of an import, as CSV", Tags: tag, Middlewares: g.Need(org.CRMRead),
 		Description: "Columns: row (its number below the header), reason, then the file's own columns as read.",
 		Responses:   map[string]*huma.Response{"200": {Description: "CSV", Content: map[string]*huma.MediaType{"text/csv": {}}}}},
-		func(ctx context.Context, in *idPath) (*huma.StreamResponse, error) {
-			orgID := actor(ctx).OrgID
+		func(ctx context.Context, in *httpx.IDPath) (*huma.StreamResponse, error) {
+			orgID := org.ActorOf(ctx).OrgID
 			im, err := s.Import(ctx, orgID, in.ID)
 			if err != nil {
 				return nil, err

@@ -13,25 +13,6 @@ import (
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
-type idPath struct {
-	ID string `path:"id" maxLength:"64"`
-}
-
-type body[T any] struct{ Body T }
-
-func actor(ctx context.Context) org.Actor {
-	a, _ := org.ActorFrom(ctx)
-	return a
-}
-
-func page[T any](items []T, next string) httpx.Page[T] {
-	p := httpx.Page[T]{Items: items}
-	if next != "" {
-		p.NextCursor = &next
-	}
-	return p
-}
-
 // chatListQuery are the chat list's filters (declared in the input struct
 // itself: huma reads parameters only from its own fields).
 type chatListQuery struct {
@@ -61,21 +42,21 @@ func (s *Service) registerChannels(api huma.API, g *org.Guard) {
 	tag := []string{"Channels"}
 	huma.Register(api, huma.Operation{OperationID: "list-channels", Method: http.MethodGet, Path: "/channels",
 		Summary: "Connected channels (bots, mailboxes) with their status", Tags: tag, Middlewares: g.Need(org.InboxRead)},
-		func(ctx context.Context, _ *struct{}) (*body[httpx.Page[ChannelRecord]], error) {
-			list, err := s.Channels(ctx, actor(ctx).OrgID)
-			return &body[httpx.Page[ChannelRecord]]{page(list, "")}, err
+		func(ctx context.Context, _ *struct{}) (*httpx.Body[httpx.Page[ChannelRecord]], error) {
+			list, err := s.Channels(ctx, org.ActorOf(ctx).OrgID)
+			return &httpx.Body[httpx.Page[ChannelRecord]]{Body: httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-channel", Method: http.MethodGet, Path: "/channels/{id}",
 		Summary: "A channel", Tags: tag, Middlewares: g.Need(org.InboxRead)},
-		func(ctx context.Context, in *idPath) (*body[ChannelRecord], error) {
-			c, err := s.ChannelByID(ctx, actor(ctx).OrgID, in.ID)
-			return &body[ChannelRecord]{c}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[ChannelRecord], error) {
+			c, err := s.ChannelByID(ctx, org.ActorOf(ctx).OrgID, in.ID)
+			return &httpx.Body[ChannelRecord]{Body: c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "disconnect-channel", Method: http.MethodDelete, Path: "/channels/{id}",
 		Summary: "Disconnect a channel (admin)", Description: "Its chats and messages stay; connecting the same account again brings it back.",
 		DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.IntegrationsWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DisconnectChannel(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DisconnectChannel(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
 
@@ -83,16 +64,16 @@ func (s *Service) registerChats(api huma.API, g *org.Guard) {
 	tag := []string{"Chats"}
 	huma.Register(api, huma.Operation{OperationID: "list-chats", Method: http.MethodGet, Path: "/chats",
 		Summary: "Chats, latest activity first, with the caller's unread counts", Tags: tag, Middlewares: g.Need(org.InboxRead)},
-		func(ctx context.Context, in *chatListQuery) (*body[httpx.Page[Chat]], error) {
-			list, next, err := s.Chats(ctx, actor(ctx), ChatFilter{Status: in.Status, AssigneeID: in.AssigneeID, ChannelID: in.ChannelID,
+		func(ctx context.Context, in *chatListQuery) (*httpx.Body[httpx.Page[Chat]], error) {
+			list, next, err := s.Chats(ctx, org.ActorOf(ctx), ChatFilter{Status: in.Status, AssigneeID: in.AssigneeID, ChannelID: in.ChannelID,
 				ContactID: in.ContactID, Q: in.Q, Cursor: in.Cursor, Limit: in.Limit})
-			return &body[httpx.Page[Chat]]{page(list, next)}, err
+			return &httpx.Body[httpx.Page[Chat]]{Body: httpx.NewPage(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "start-chat", Method: http.MethodPost, Path: "/chats",
 		Summary: "Start a chat with a contact on a channel", Description: "201 with a new chat; 200 with the chat that already exists.",
 		DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.InboxWrite)},
-		func(ctx context.Context, in *body[NewChat]) (*chatOut, error) {
-			c, created, err := s.StartChat(ctx, actor(ctx), in.Body)
+		func(ctx context.Context, in *httpx.Body[NewChat]) (*chatOut, error) {
+			c, created, err := s.StartChat(ctx, org.ActorOf(ctx), in.Body)
 			status := http.StatusOK
 			if created {
 				status = http.StatusCreated
@@ -102,42 +83,42 @@ func (s *Service) registerChats(api huma.API, g *org.Guard) {
 	huma.Register(api, huma.Operation{OperationID: "get-unread", Method: http.MethodGet, Path: "/chats/unread",
 		Summary: "The caller's unread messages: total and per chat", Tags: tag, Middlewares: g.Need(org.InboxRead),
 		Description: "`chats` lists the 100 chats with the latest unread messages, latest first; `total` counts every unread message."},
-		func(ctx context.Context, _ *struct{}) (*body[Unread], error) {
-			u, err := s.Unread(ctx, actor(ctx))
-			return &body[Unread]{u}, err
+		func(ctx context.Context, _ *struct{}) (*httpx.Body[Unread], error) {
+			u, err := s.Unread(ctx, org.ActorOf(ctx))
+			return &httpx.Body[Unread]{Body: u}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-chat", Method: http.MethodGet, Path: "/chats/{id}",
 		Summary: "A chat", Tags: tag, Middlewares: g.Need(org.InboxRead)},
-		func(ctx context.Context, in *idPath) (*body[Chat], error) {
-			c, err := s.Chat(ctx, actor(ctx), in.ID)
-			return &body[Chat]{c}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[Chat], error) {
+			c, err := s.Chat(ctx, org.ActorOf(ctx), in.ID)
+			return &httpx.Body[Chat]{Body: c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-chat", Method: http.MethodPatch, Path: "/chats/{id}",
 		Summary: "Assign, close, reopen, or link a chat to another contact", Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body ChatUpdate
-		}) (*body[Chat], error) {
-			c, err := s.UpdateChat(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Chat]{c}, err
+		}) (*httpx.Body[Chat], error) {
+			c, err := s.UpdateChat(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Chat]{Body: c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "read-chat", Method: http.MethodPatch, Path: "/chats/{id}/read",
 		Summary: "Mark the chat read for the caller", Tags: tag, Middlewares: g.Need(org.InboxRead)},
-		func(ctx context.Context, in *idPath) (*body[Chat], error) {
-			c, err := s.MarkRead(ctx, actor(ctx), in.ID)
-			return &body[Chat]{c}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[Chat], error) {
+			c, err := s.MarkRead(ctx, org.ActorOf(ctx), in.ID)
+			return &httpx.Body[Chat]{Body: c}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "chat-typing", Method: http.MethodPost, Path: "/chats/{id}/typing",
 		Summary: "Show the channel's typing indicator in the chat for a few seconds", DefaultStatus: http.StatusNoContent,
 		Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			if _, err := s.Chat(ctx, actor(ctx), in.ID); err != nil {
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			if _, err := s.Chat(ctx, org.ActorOf(ctx), in.ID); err != nil {
 				return nil, err
 			}
-			if err := actor(ctx).Allowed(); err != nil {
+			if err := org.ActorOf(ctx).Allowed(); err != nil {
 				return nil, err
 			}
-			return nil, s.Typing(ctx, actor(ctx), in.ID)
+			return nil, s.Typing(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
 
@@ -149,9 +130,9 @@ func (s *Service) registerMessages(api huma.API, g *org.Guard) {
 			ID     string `path:"id" maxLength:"64"`
 			Cursor string `query:"cursor" maxLength:"500"`
 			Limit  int    `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
-		}) (*body[httpx.Page[Message]], error) {
-			list, next, err := s.Messages(ctx, actor(ctx), in.ID, in.Cursor, in.Limit)
-			return &body[httpx.Page[Message]]{page(list, next)}, err
+		}) (*httpx.Body[httpx.Page[Message]], error) {
+			list, next, err := s.Messages(ctx, org.ActorOf(ctx), in.ID, in.Cursor, in.Limit)
+			return &httpx.Body[httpx.Page[Message]]{Body: httpx.NewPage(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "send-message", Method: http.MethodPost, Path: "/chats/{id}/messages",
 		Summary: "Send a message (queued; 202)", Description: "The message is stored as `queued` and sent at the channel's pace; " +
@@ -159,21 +140,21 @@ func (s *Service) registerMessages(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body Outgoing
-		}) (*body[Message], error) {
-			if _, err := s.Chat(ctx, actor(ctx), in.ID); err != nil {
+		}) (*httpx.Body[Message], error) {
+			if _, err := s.Chat(ctx, org.ActorOf(ctx), in.ID); err != nil {
 				return nil, err
 			}
-			if err := actor(ctx).Allowed(); err != nil {
+			if err := org.ActorOf(ctx).Allowed(); err != nil {
 				return nil, err
 			}
-			m, err := s.Send(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Message]{m}, err
+			m, err := s.Send(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Message]{Body: m}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "retry-message", Method: http.MethodPost, Path: "/messages/{id}/retry",
 		Summary: "Queue a failed message again", Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
-		func(ctx context.Context, in *idPath) (*body[Message], error) {
-			m, err := s.Retry(ctx, actor(ctx), in.ID)
-			return &body[Message]{m}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[Message], error) {
+			m, err := s.Retry(ctx, org.ActorOf(ctx), in.ID)
+			return &httpx.Body[Message]{Body: m}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "search-messages", Method: http.MethodGet, Path: "/messages/search",
 		Summary: "Messages containing every word of q, newest first", Tags: tag, Middlewares: g.Need(org.InboxRead)},
@@ -181,15 +162,15 @@ func (s *Service) registerMessages(api huma.API, g *org.Guard) {
 			Q      string `query:"q" maxLength:"200"`
 			ChatID string `query:"chat_id" maxLength:"64"`
 			Limit  int    `query:"limit" minimum:"0" maximum:"200" doc:"Default 50"`
-		}) (*body[httpx.Page[Message]], error) {
-			list, err := s.SearchMessages(ctx, actor(ctx), in.Q, in.ChatID, in.Limit)
-			return &body[httpx.Page[Message]]{page(list, "")}, err
+		}) (*httpx.Body[httpx.Page[Message]], error) {
+			list, err := s.SearchMessages(ctx, org.ActorOf(ctx), in.Q, in.ChatID, in.Limit)
+			return &httpx.Body[httpx.Page[Message]]{Body: httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-file", Method: http.MethodGet, Path: "/files/{id}",
 		Summary: "A file received in a conversation", Tags: tag, Middlewares: g.Need(org.InboxRead),
 		Responses: map[string]*huma.Response{"200": {Description: "The file's bytes", Content: map[string]*huma.MediaType{"application/octet-stream": {}}}}},
-		func(ctx context.Context, in *idPath) (*huma.StreamResponse, error) {
-			f, r, err := s.OpenFile(ctx, actor(ctx).OrgID, in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*huma.StreamResponse, error) {
+			f, r, err := s.OpenFile(ctx, org.ActorOf(ctx).OrgID, in.ID)
 			if err != nil {
 				return nil, err
 			}

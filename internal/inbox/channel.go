@@ -37,11 +37,14 @@ type Capabilities struct {
 
 // Limits are the most an account may send: Overall messages per second
 // in total, and at most one message per PrivateGap to a private chat and
-// per GroupGap to a group.
+// per GroupGap to a group. Burst and Window, when set, are the channel's
+// own count: at most Burst messages may reach it within any Window.
 type Limits struct {
 	Overall    float64
 	PrivateGap time.Duration
 	GroupGap   time.Duration
+	Burst      int
+	Window     time.Duration
 }
 
 // SendError tells the sender what a failed send means.

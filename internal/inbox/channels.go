@@ -77,7 +77,7 @@ func (s *Service) Channels(ctx context.Context, orgID string) ([]ChannelRecord, 
 // ChannelByID reads one channel of the org.
 func (s *Service) ChannelByID(ctx context.Context, orgID, id string) (ChannelRecord, error) {
 	var c ChannelRecord
-	err := load(ctx, s.db.Read, &c, orgID, id, errChannelNotFound)
+	err := db.LoadInOrg(ctx, s.db.Read, &c, orgID, id, errChannelNotFound)
 	return c, err
 }
 

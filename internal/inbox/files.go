@@ -186,7 +186,7 @@ func (s *Service) fetchOne(ctx context.Context, f FileFetcher, ch ChannelRecord,
 // OpenFile opens a stored file of the org for reading.
 func (s *Service) OpenFile(ctx context.Context, orgID, id string) (File, *os.File, error) {
 	var f File
-	if err := load(ctx, s.db.Read, &f, orgID, id, errFileNotFound); err != nil {
+	if err := db.LoadInOrg(ctx, s.db.Read, &f, orgID, id, errFileNotFound); err != nil {
 		return f, nil, err
 	}
 	r, err := s.blobs.Open(orgID, id)

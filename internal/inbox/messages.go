@@ -50,7 +50,7 @@ func (s *Service) Messages(ctx context.Context, a org.Actor, chatID, cursor stri
 // Message reads one message of the org.
 func (s *Service) Message(ctx context.Context, orgID, id string) (Message, error) {
 	var m Message
-	err := load(ctx, s.db.Read, &m, orgID, id, errMessageNotFound)
+	err := db.LoadInOrg(ctx, s.db.Read, &m, orgID, id, errMessageNotFound)
 	m.fill()
 	return m, err
 }

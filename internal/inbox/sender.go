@@ -32,6 +32,15 @@ type queued struct {
 type sendResult struct {
 	item queued
 	err  *SendError // nil: sent, or failed for good (already recorded)
+	// answered is when the channel answered (or the send failed); the
+	// channel got the message no later than that.
+	answered time.Time
+}
+
+// sendMark is one started send, for the Burst-per-Window count.
+type sendMark struct {
+	id       string
+	answered time.Time // zero while in flight
 }
 
 type sender struct {
@@ -46,6 +55,7 @@ type sender struct {
 	inFlight    map[string]bool      // by chat
 	chatNext    map[string]time.Time // earliest next send per chat
 	overallNext time.Time            // earliest next send of the account
+	recent      []sendMark           // the latest Burst sends, oldest first
 	backoff     time.Duration        // while the channel fails
 }
 
@@ -133,6 +143,9 @@ func (x *sender) dispatch(ctx context.Context) time.Duration {
 	if x.overallNext.After(now) {
 		return x.overallNext.Sub(now)
 	}
+	if w := x.windowWait(now); w > 0 {
+		return w
+	}
 	heads := map[string]bool{}
 	kept := x.queue[:0]
 	for i, q := range x.queue {
@@ -147,9 +160,12 @@ func (x *sender) dispatch(ctx context.Context) time.Duration {
 			kept = append(kept, q)
 			continue
 		}
-		if len(x.inFlight) >= maxInFlight || x.overallNext.After(now) {
+		if len(x.inFlight) >= maxInFlight || x.overallNext.After(now) || x.windowWait(now) > 0 {
 			if x.overallNext.After(now) {
 				wait = min(wait, x.overallNext.Sub(now))
+			}
+			if w := x.windowWait(now); w > 0 {
+				wait = min(wait, w)
 			}
 			kept = append(kept, x.queue[i:]...)
 			break
@@ -160,22 +176,65 @@ func (x *sender) dispatch(ctx context.Context) time.Duration {
 	return wait
 }
 
+// windowWait is how long until a send may start without Burst sends
+// reaching the channel within one Window. A send reaches the channel
+// after it starts and before it is answered, so a new send may start one
+// Window after the send Burst back was answered: then no Window can hold
+// more than Burst arrivals, however the requests were delayed on the way.
+// Pacing keeps this from binding while answers come quickly.
+func (x *sender) windowWait(now time.Time) time.Duration {
+	if x.limits.Burst <= 0 || len(x.recent) < x.limits.Burst {
+		return 0
+	}
+	oldest := x.recent[len(x.recent)-x.limits.Burst]
+	if oldest.answered.IsZero() {
+		return 10 * time.Millisecond // its answer wakes the loop anyway
+	}
+	return max(oldest.answered.Add(x.limits.Window).Sub(now), 0)
+}
+
 func (x *sender) start(ctx context.Context, q queued, now time.Time) {
 	x.inFlight[q.ChatID] = true
+	if x.limits.Burst > 0 {
+		x.recent = append(x.recent, sendMark{id: q.ID})
+		if len(x.recent) > 2*x.limits.Burst {
+			x.recent = append(x.recent[:0], x.recent[len(x.recent)-x.limits.Burst:]...)
+		}
+	}
 	if x.limits.Overall > 0 {
-		x.overallNext = now.Add(time.Duration(float64(time.Second) / x.limits.Overall))
+		// The next send is due one interval after this one was due, not
+		// after it started: a timer that fires late must not slow the
+		// account below its rate. After an idle spell it starts afresh.
+		interval := time.Duration(float64(time.Second) / x.limits.Overall)
+		due := x.overallNext
+		if due.Before(now.Add(-interval)) {
+			due = now
+		}
+		x.overallNext = due.Add(interval)
 	}
 	gap := x.limits.PrivateGap
 	if q.ChatKind == ChatGroup {
 		gap = x.limits.GroupGap
 	}
 	x.chatNext[q.ChatID] = now.Add(gap)
-	go func() { x.done <- sendResult{item: q, err: x.deliver(ctx, q)} }()
+	go func() {
+		var answered time.Time
+		err := x.deliver(ctx, q, &answered)
+		x.done <- sendResult{item: q, err: err, answered: answered}
+	}()
 }
 
 // settle applies a send's outcome; true means the account is broken.
 func (x *sender) settle(ctx context.Context, r sendResult) bool {
 	delete(x.inFlight, r.item.ChatID)
+	for i := range x.recent {
+		if x.recent[i].id == r.item.ID && x.recent[i].answered.IsZero() {
+			x.recent[i].answered = r.answered
+			if r.answered.IsZero() { // nothing reached the channel
+				x.recent[i].answered = time.Now().Add(-x.limits.Window)
+			}
+		}
+	}
 	x.drop(r.item.ID)
 	if r.err == nil {
 		x.backoff = 0
@@ -217,8 +276,9 @@ func (x *sender) drop(id string) {
 }
 
 // deliver sends one message and records the outcome; a nil result means
-// nothing more to do (sent, failed for good, or no longer queued).
-func (x *sender) deliver(ctx context.Context, q queued) *SendError {
+// nothing more to do (sent, failed for good, or no longer queued). It sets
+// answered when the channel answered.
+func (x *sender) deliver(ctx context.Context, q queued, answered *time.Time) *SendError {
 	var m Message
 	if err := x.s.db.NewSelect().Model(&m).Where("id = ?", q.ID).Scan(ctx); err != nil || m.Status != StatusQueued {
 		if err != nil && ctx.Err() == nil {
@@ -240,6 +300,7 @@ func (x *sender) deliver(ctx context.Context, q queued) *SendError {
 		}
 	}
 	ext, err := x.c.Send(ctx, x.ch, chat, m)
+	*answered = time.Now()
 	if err != nil {
 		se := sendOutcome(err)
 		if se.Outcome == Fail {

@@ -8,7 +8,6 @@ package inbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -91,20 +90,6 @@ func (s *Service) record(ctx context.Context, tx bun.Tx, orgID, actor, typ, subj
 	}
 	_, err = s.events.Record(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor, Payload: b})
 	return err
-}
-
-// load reads a record of the org by id into v; absent or another org's is notFound.
-func load(ctx context.Context, q bun.IDB, v any, orgID, id string, notFound error) error {
-	if !db.ValidID(id) {
-		return notFound
-	}
-	if err := q.NewSelect().Model(v).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx); err != nil {
-		if errors.Is(db.MapError(err), db.ErrNotFound) {
-			return notFound
-		}
-		return err
-	}
-	return nil
 }
 
 func invalidField(field, msg string) error { return httpx.Invalid("body."+field, msg) }

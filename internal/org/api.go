@@ -10,10 +10,6 @@ import (
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
-type idPath struct {
-	ID string `path:"id" maxLength:"64"`
-}
-
 type memberPath struct {
 	ID     string `path:"id" maxLength:"64"`
 	UserID string `path:"userId" maxLength:"64"`
@@ -92,8 +88,8 @@ func (s *Service) RegisterAPI(api huma.API) {
 
 	huma.Register(api, huma.Operation{OperationID: "get-organization", Method: http.MethodGet, Path: "/organizations/{id}",
 		Summary: "An organization", Tags: orgTag, Middlewares: g.NeedPath(OrgRead, "id")},
-		func(ctx context.Context, in *idPath) (*struct{ Body Organization }, error) {
-			o, err := s.Get(ctx, actor(ctx).OrgID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{ Body Organization }, error) {
+			o, err := s.Get(ctx, ActorOf(ctx).OrgID)
 			return &struct{ Body Organization }{o}, err
 		})
 
@@ -103,14 +99,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 			ID   string `path:"id" maxLength:"64"`
 			Body Settings
 		}) (*struct{ Body Organization }, error) {
-			o, err := s.Update(ctx, actor(ctx), in.Body)
+			o, err := s.Update(ctx, ActorOf(ctx), in.Body)
 			return &struct{ Body Organization }{o}, err
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "list-members", Method: http.MethodGet, Path: "/organizations/{id}/members",
 		Summary: "Members of an organization", Tags: orgTag, Middlewares: g.NeedPath(MembersRead, "id")},
-		func(ctx context.Context, in *idPath) (*struct{ Body httpx.Page[MemberView] }, error) {
-			m, err := s.Members(ctx, actor(ctx).OrgID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{ Body httpx.Page[MemberView] }, error) {
+			m, err := s.Members(ctx, ActorOf(ctx).OrgID)
 			return &struct{ Body httpx.Page[MemberView] }{httpx.Page[MemberView]{Items: m}}, err
 		})
 
@@ -124,7 +120,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 				Role  Role   `json:"role" enum:"owner,admin,member,viewer"`
 			}
 		}) (*struct{ Body AddResult }, error) {
-			res, err := s.AddMember(ctx, actor(ctx), in.Body.Email, in.Body.Role)
+			res, err := s.AddMember(ctx, ActorOf(ctx), in.Body.Email, in.Body.Role)
 			return &struct{ Body AddResult }{res}, err
 		})
 
@@ -137,7 +133,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 				Role Role `json:"role" enum:"owner,admin,member,viewer"`
 			}
 		}) (*struct{ Body MemberView }, error) {
-			m, err := s.ChangeRole(ctx, actor(ctx), in.UserID, in.Body.Role)
+			m, err := s.ChangeRole(ctx, ActorOf(ctx), in.UserID, in.Body.Role)
 			return &struct{ Body MemberView }{m}, err
 		})
 
@@ -145,27 +141,27 @@ func (s *Service) RegisterAPI(api huma.API) {
 		Summary: "Remove a member, or leave (your own id)", DefaultStatus: http.StatusNoContent, Tags: orgTag,
 		Middlewares: g.NeedPath(OrgRead, "id")},
 		func(ctx context.Context, in *memberPath) (*struct{}, error) {
-			return nil, s.RemoveMember(ctx, actor(ctx), in.UserID)
+			return nil, s.RemoveMember(ctx, ActorOf(ctx), in.UserID)
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "list-invitations", Method: http.MethodGet, Path: "/organizations/{id}/invitations",
 		Summary: "Pending invitations", Tags: orgTag, Middlewares: g.NeedPath(MembersRead, "id")},
-		func(ctx context.Context, in *idPath) (*struct{ Body httpx.Page[Invitation] }, error) {
-			list, err := s.Invitations(ctx, actor(ctx).OrgID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{ Body httpx.Page[Invitation] }, error) {
+			list, err := s.Invitations(ctx, ActorOf(ctx).OrgID)
 			return &struct{ Body httpx.Page[Invitation] }{httpx.Page[Invitation]{Items: list}}, err
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "resend-invitation", Method: http.MethodPost, Path: "/organizations/{id}/invitations/{invitationId}/resend",
 		Summary: "Mail a fresh invitation link", Tags: orgTag, Middlewares: g.NeedPath(MembersWrite, "id")},
 		func(ctx context.Context, in *invitationPath) (*struct{ Body Invitation }, error) {
-			inv, err := s.ResendInvitation(ctx, actor(ctx), in.InvitationID)
+			inv, err := s.ResendInvitation(ctx, ActorOf(ctx), in.InvitationID)
 			return &struct{ Body Invitation }{inv}, err
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "revoke-invitation", Method: http.MethodDelete, Path: "/organizations/{id}/invitations/{invitationId}",
 		Summary: "Revoke a pending invitation", DefaultStatus: http.StatusNoContent, Tags: orgTag, Middlewares: g.NeedPath(MembersWrite, "id")},
 		func(ctx context.Context, in *invitationPath) (*struct{}, error) {
-			return nil, s.RevokeInvitation(ctx, actor(ctx), in.InvitationID)
+			return nil, s.RevokeInvitation(ctx, ActorOf(ctx), in.InvitationID)
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "accept-invitation", Method: http.MethodPost, Path: "/invitations/accept",
@@ -183,7 +179,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "list-api-keys", Method: http.MethodGet, Path: "/api-keys",
 		Summary: "The organization's API keys", Tags: keyTag, Middlewares: g.Need(APIKeysRead)},
 		func(ctx context.Context, _ *struct{}) (*struct{ Body httpx.Page[APIKey] }, error) {
-			keys, err := s.APIKeys(ctx, actor(ctx).OrgID)
+			keys, err := s.APIKeys(ctx, ActorOf(ctx).OrgID)
 			return &struct{ Body httpx.Page[APIKey] }{httpx.Page[APIKey]{Items: keys}}, err
 		})
 
@@ -195,14 +191,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 				Role Role   `json:"role,omitempty" enum:"owner,admin,member,viewer" doc:"Default member; at most your own role"`
 			}
 		}) (*struct{ Body CreatedAPIKey }, error) {
-			k, err := s.CreateAPIKey(ctx, actor(ctx), in.Body.Name, in.Body.Role)
+			k, err := s.CreateAPIKey(ctx, ActorOf(ctx), in.Body.Name, in.Body.Role)
 			return &struct{ Body CreatedAPIKey }{k}, err
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "revoke-api-key", Method: http.MethodDelete, Path: "/api-keys/{id}",
 		Summary: "Revoke an API key", DefaultStatus: http.StatusNoContent, Tags: keyTag, Middlewares: g.NeedRecord(APIKeysWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.RevokeAPIKey(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.RevokeAPIKey(ctx, ActorOf(ctx), in.ID)
 		})
 
 	huma.Register(api, huma.Operation{OperationID: "list-audit-log", Method: http.MethodGet, Path: "/audit-log",
@@ -213,7 +209,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			Cursor  string `query:"cursor" maxLength:"200"`
 			Limit   int    `query:"limit" minimum:"0" maximum:"200"`
 		}) (*struct{ Body httpx.Page[AuditEntry] }, error) {
-			entries, next, err := s.AuditLog(ctx, actor(ctx).OrgID, AuditFilter{Action: in.Action, ActorID: in.ActorID, Cursor: in.Cursor, Limit: in.Limit})
+			entries, next, err := s.AuditLog(ctx, ActorOf(ctx).OrgID, AuditFilter{Action: in.Action, ActorID: in.ActorID, Cursor: in.Cursor, Limit: in.Limit})
 			if err != nil {
 				return nil, err
 			}
@@ -223,11 +219,6 @@ func (s *Service) RegisterAPI(api huma.API) {
 			}
 			return &struct{ Body httpx.Page[AuditEntry] }{page}, nil
 		})
-}
-
-func actor(ctx context.Context) Actor {
-	a, _ := ActorFrom(ctx)
-	return a
 }
 
 func metaOf(ctx context.Context) identity.ClientMeta {

@@ -76,6 +76,13 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 }
 
 // ActorFrom returns the actor the guard authorized.
+// ActorOf is the actor the guard resolved for this request; the zero
+// Actor on a route without a guard.
+func ActorOf(ctx context.Context) Actor {
+	a, _ := ActorFrom(ctx)
+	return a
+}
+
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok

@@ -12,25 +12,6 @@ import (
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
-type idPath struct {
-	ID string `path:"id" maxLength:"64"`
-}
-
-type body[T any] struct{ Body T }
-
-func actor(ctx context.Context) org.Actor {
-	a, _ := org.ActorFrom(ctx)
-	return a
-}
-
-func page[T any](items []T, next string) httpx.Page[T] {
-	p := httpx.Page[T]{Items: items}
-	if next != "" {
-		p.NextCursor = &next
-	}
-	return p
-}
-
 // boardQuery are the board's filters (declared in the input struct
 // itself: huma does not read parameters of embedded structs).
 type boardQuery struct {
@@ -79,44 +60,44 @@ func (s *Service) registerPipelines(api huma.API, g *org.Guard) {
 	tag := []string{"Pipelines"}
 	huma.Register(api, huma.Operation{OperationID: "list-pipelines", Method: http.MethodGet, Path: "/pipelines",
 		Summary: "Pipelines with their stages, the default first", Tags: tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, _ *struct{}) (*body[httpx.Page[Pipeline]], error) {
-			list, err := s.Pipelines(ctx, actor(ctx).OrgID)
-			return &body[httpx.Page[Pipeline]]{page(list, "")}, err
+		func(ctx context.Context, _ *struct{}) (*httpx.Body[httpx.Page[Pipeline]], error) {
+			list, err := s.Pipelines(ctx, org.ActorOf(ctx).OrgID)
+			return &httpx.Body[httpx.Page[Pipeline]]{Body: httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-pipeline", Method: http.MethodPost, Path: "/pipelines",
 		Summary: "Create a pipeline (admin)", Description: "Without stages it gets the default ones.", DefaultStatus: http.StatusCreated,
 		Tags: tag, Middlewares: g.Need(org.OrgWrite)},
-		func(ctx context.Context, in *body[PipelineInput]) (*body[Pipeline], error) {
-			p, err := s.CreatePipeline(ctx, actor(ctx), in.Body)
-			return &body[Pipeline]{p}, err
+		func(ctx context.Context, in *httpx.Body[PipelineInput]) (*httpx.Body[Pipeline], error) {
+			p, err := s.CreatePipeline(ctx, org.ActorOf(ctx), in.Body)
+			return &httpx.Body[Pipeline]{Body: p}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-pipeline", Method: http.MethodGet, Path: "/pipelines/{id}",
 		Summary: "A pipeline with its stages", Tags: tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, in *idPath) (*body[Pipeline], error) {
-			p, err := s.Pipeline(ctx, actor(ctx).OrgID, in.ID)
-			return &body[Pipeline]{p}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[Pipeline], error) {
+			p, err := s.Pipeline(ctx, org.ActorOf(ctx).OrgID, in.ID)
+			return &httpx.Body[Pipeline]{Body: p}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-pipeline", Method: http.MethodPatch, Path: "/pipelines/{id}",
 		Summary: "Rename a pipeline or make it the default (admin)", Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite)},
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body PipelineInput
-		}) (*body[Pipeline], error) {
-			p, err := s.UpdatePipeline(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Pipeline]{p}, err
+		}) (*httpx.Body[Pipeline], error) {
+			p, err := s.UpdatePipeline(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Pipeline]{Body: p}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-pipeline", Method: http.MethodDelete, Path: "/pipelines/{id}",
 		Summary: "Delete an empty pipeline that is not the default (admin)", DefaultStatus: http.StatusNoContent,
 		Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeletePipeline(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeletePipeline(ctx, org.ActorOf(ctx), in.ID)
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-board", Method: http.MethodGet, Path: "/pipelines/{id}/board",
 		Summary: "The pipeline's kanban: stages with their first 50 deals in order, count and totals",
 		Tags:    tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, in *boardQuery) (*body[Board], error) {
-			b, err := s.Board(ctx, actor(ctx).OrgID, in.ID, in.filter())
-			return &body[Board]{b}, err
+		func(ctx context.Context, in *boardQuery) (*httpx.Body[Board], error) {
+			b, err := s.Board(ctx, org.ActorOf(ctx).OrgID, in.ID, in.filter())
+			return &httpx.Body[Board]{Body: b}, err
 		})
 }
 
@@ -124,18 +105,18 @@ func (s *Service) registerStages(api huma.API, g *org.Guard) {
 	tag := []string{"Pipelines"}
 	huma.Register(api, huma.Operation{OperationID: "list-stages", Method: http.MethodGet, Path: "/pipelines/{id}/stages",
 		Summary: "A pipeline's stages in order", Tags: tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, in *idPath) (*body[httpx.Page[Stage]], error) {
-			list, err := s.Stages(ctx, actor(ctx).OrgID, in.ID)
-			return &body[httpx.Page[Stage]]{page(list, "")}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[httpx.Page[Stage]], error) {
+			list, err := s.Stages(ctx, org.ActorOf(ctx).OrgID, in.ID)
+			return &httpx.Body[httpx.Page[Stage]]{Body: httpx.NewPage(list, "")}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-stage", Method: http.MethodPost, Path: "/pipelines/{id}/stages",
 		Summary: "Add a stage (admin)", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite)},
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body StageInput
-		}) (*body[Stage], error) {
-			st, err := s.CreateStage(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Stage]{st}, err
+		}) (*httpx.Body[Stage], error) {
+			st, err := s.CreateStage(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Stage]{Body: st}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-stage", Method: http.MethodPatch, Path: "/stages/{id}",
 		Summary: "Rename, move or re-weigh a stage, or change its kind (admin)", Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite),
@@ -143,9 +124,9 @@ func (s *Service) registerStages(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body StageInput
-		}) (*body[Stage], error) {
-			st, err := s.UpdateStage(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Stage]{st}, err
+		}) (*httpx.Body[Stage], error) {
+			st, err := s.UpdateStage(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Stage]{Body: st}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-stage", Method: http.MethodDelete, Path: "/stages/{id}",
 		Summary: "Delete a stage (admin)", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.OrgWrite),
@@ -155,7 +136,7 @@ func (s *Service) registerStages(api huma.API, g *org.Guard) {
 			ID     string `path:"id" maxLength:"64"`
 			MoveTo string `query:"move_to" maxLength:"64"`
 		}) (*struct{}, error) {
-			return nil, s.DeleteStage(ctx, actor(ctx), in.ID, in.MoveTo)
+			return nil, s.DeleteStage(ctx, org.ActorOf(ctx), in.ID, in.MoveTo)
 		})
 }
 
@@ -163,24 +144,24 @@ func (s *Service) registerDeals(api huma.API, g *org.Guard) {
 	tag := []string{"Deals"}
 	huma.Register(api, huma.Operation{OperationID: "list-deals", Method: http.MethodGet, Path: "/deals",
 		Summary: "List deals", Tags: tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, in *dealListQuery) (*body[httpx.Page[Card]], error) {
-			list, next, err := s.ListDeals(ctx, actor(ctx).OrgID, DealFilter{PipelineID: in.PipelineID, StageID: in.StageID, Status: in.Status,
+		func(ctx context.Context, in *dealListQuery) (*httpx.Body[httpx.Page[Card]], error) {
+			list, next, err := s.ListDeals(ctx, org.ActorOf(ctx).OrgID, DealFilter{PipelineID: in.PipelineID, StageID: in.StageID, Status: in.Status,
 				OwnerID: in.OwnerID, ContactID: in.ContactID, CompanyID: in.CompanyID, Tag: in.Tag, Q: in.Q, ValueMin: in.ValueMin,
 				ValueMax: in.ValueMax, CloseFrom: in.CloseFrom, CloseTo: in.CloseTo, Sort: in.Sort, Cursor: in.Cursor, Limit: in.Limit})
-			return &body[httpx.Page[Card]]{page(list, next)}, err
+			return &httpx.Body[httpx.Page[Card]]{Body: httpx.NewPage(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-deal", Method: http.MethodPost, Path: "/deals",
 		Summary: "Create a deal", Description: "At the bottom of its stage: the stage given, else the first open stage of the pipeline given or of the default.",
 		DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.DealsWrite)},
-		func(ctx context.Context, in *body[DealInput]) (*body[Deal], error) {
-			d, err := s.CreateDeal(ctx, actor(ctx), in.Body)
-			return &body[Deal]{d}, err
+		func(ctx context.Context, in *httpx.Body[DealInput]) (*httpx.Body[Deal], error) {
+			d, err := s.CreateDeal(ctx, org.ActorOf(ctx), in.Body)
+			return &httpx.Body[Deal]{Body: d}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-deal", Method: http.MethodGet, Path: "/deals/{id}",
 		Summary: "A deal", Tags: tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, in *idPath) (*body[Deal], error) {
-			d, err := s.Deal(ctx, actor(ctx).OrgID, in.ID)
-			return &body[Deal]{d}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[Deal], error) {
+			d, err := s.Deal(ctx, org.ActorOf(ctx).OrgID, in.ID)
+			return &httpx.Body[Deal]{Body: d}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-deal", Method: http.MethodPatch, Path: "/deals/{id}",
 		Summary: "Change a deal", Description: "A new stage_id or status moves the deal to the bottom of that stage, as PATCH /deals/{id}/stage does.",
@@ -188,14 +169,14 @@ func (s *Service) registerDeals(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body DealInput
-		}) (*body[Deal], error) {
-			d, err := s.UpdateDeal(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Deal]{d}, err
+		}) (*httpx.Body[Deal], error) {
+			d, err := s.UpdateDeal(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Deal]{Body: d}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-deal", Method: http.MethodDelete, Path: "/deals/{id}",
 		Summary: "Delete a deal", DefaultStatus: http.StatusNoContent, Tags: tag, Middlewares: g.NeedRecord(org.DealsWrite)},
-		func(ctx context.Context, in *idPath) (*struct{}, error) {
-			return nil, s.DeleteDeal(ctx, actor(ctx), in.ID)
+		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
+			return nil, s.DeleteDeal(ctx, org.ActorOf(ctx), in.ID)
 		})
 	huma.Register(api, huma.Operation{OperationID: "move-deal", Method: http.MethodPatch, Path: "/deals/{id}/stage",
 		Summary: "Move a deal to a stage of its pipeline, at a place in the column", Tags: tag, Middlewares: g.NeedRecord(org.DealsWrite),
@@ -204,15 +185,15 @@ func (s *Service) registerDeals(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body MoveInput
-		}) (*body[Deal], error) {
-			d, err := s.Move(ctx, actor(ctx), in.ID, in.Body)
-			return &body[Deal]{d}, err
+		}) (*httpx.Body[Deal], error) {
+			d, err := s.Move(ctx, org.ActorOf(ctx), in.ID, in.Body)
+			return &httpx.Body[Deal]{Body: d}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "deal-history", Method: http.MethodGet, Path: "/deals/{id}/history",
 		Summary: "A deal's stage moves, oldest first, with the time spent in each stage", Tags: tag, Middlewares: g.Need(org.DealsRead)},
-		func(ctx context.Context, in *idPath) (*body[httpx.Page[StageMove]], error) {
-			list, err := s.History(ctx, actor(ctx).OrgID, in.ID)
-			return &body[httpx.Page[StageMove]]{page(list, "")}, err
+		func(ctx context.Context, in *httpx.IDPath) (*httpx.Body[httpx.Page[StageMove]], error) {
+			list, err := s.History(ctx, org.ActorOf(ctx).OrgID, in.ID)
+			return &httpx.Body[httpx.Page[StageMove]]{Body: httpx.NewPage(list, "")}, err
 		})
 	s.registerDealNotes(api, g)
 }
@@ -230,18 +211,18 @@ func (s *Service) registerDealNotes(api huma.API, g *org.Guard) {
 			ID     string `path:"id" maxLength:"64"`
 			Cursor string `query:"cursor" maxLength:"200"`
 			Limit  int    `query:"limit" minimum:"0" maximum:"200"`
-		}) (*body[httpx.Page[crm.Note]], error) {
-			list, next, err := s.crm.Notes(ctx, actor(ctx).OrgID, SubjectDeal, in.ID, in.Cursor, in.Limit)
-			return &body[httpx.Page[crm.Note]]{page(list, next)}, err
+		}) (*httpx.Body[httpx.Page[crm.Note]], error) {
+			list, next, err := s.crm.Notes(ctx, org.ActorOf(ctx).OrgID, SubjectDeal, in.ID, in.Cursor, in.Limit)
+			return &httpx.Body[httpx.Page[crm.Note]]{Body: httpx.NewPage(list, next)}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "add-deal-note", Method: http.MethodPost, Path: "/deals/{id}/notes",
 		Summary: "Add a note to a deal", DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.NeedRecord(org.DealsWrite)},
 		func(ctx context.Context, in *struct {
 			ID   string `path:"id" maxLength:"64"`
 			Body dealNoteBody
-		}) (*body[crm.Note], error) {
-			n, err := s.crm.AddNote(ctx, actor(ctx), SubjectDeal, in.ID, in.Body.Body)
-			return &body[crm.Note]{n}, err
+		}) (*httpx.Body[crm.Note], error) {
+			n, err := s.crm.AddNote(ctx, org.ActorOf(ctx), SubjectDeal, in.ID, in.Body.Body)
+			return &httpx.Body[crm.Note]{Body: n}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "list-deal-activity", Method: http.MethodGet, Path: "/deals/{id}/activity",
 		Summary: "Activity timeline of a deal, newest first", Tags: tag, Middlewares: g.Need(org.DealsRead)},
@@ -249,8 +230,8 @@ func (s *Service) registerDealNotes(api huma.API, g *org.Guard) {
 			ID     string `path:"id" maxLength:"64"`
 			Cursor string `query:"cursor" maxLength:"200"`
 			Limit  int    `query:"limit" minimum:"0" maximum:"200"`
-		}) (*body[httpx.Page[events.Event]], error) {
-			list, next, err := s.crm.Activity(ctx, actor(ctx).OrgID, SubjectDeal, in.ID, in.Cursor, in.Limit)
-			return &body[httpx.Page[events.Event]]{page(list, next)}, err
+		}) (*httpx.Body[httpx.Page[events.Event]], error) {
+			list, next, err := s.crm.Activity(ctx, org.ActorOf(ctx).OrgID, SubjectDeal, in.ID, in.Cursor, in.Limit)
+			return &httpx.Body[httpx.Page[events.Event]]{Body: httpx.NewPage(list, next)}, err
 		})
 }

@@ -124,7 +124,7 @@ func (s *Service) link(ctx context.Context, orgID, field, id string, find func(s
 // Deal reads one deal of the org.
 func (s *Service) Deal(ctx context.Context, orgID, id string) (Deal, error) {
 	var d Deal
-	err := load(ctx, s.db.Read, &d, orgID, id, errDealNotFound)
+	err := db.LoadInOrg(ctx, s.db.Read, &d, orgID, id, errDealNotFound)
 	d.fill()
 	return d, err
 }
@@ -265,7 +265,7 @@ func (s *Service) UpdateDeal(ctx context.Context, a org.Actor, id string, in Dea
 	}
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if err = load(ctx, tx, &d, a.OrgID, id, errDealNotFound); err != nil {
+		if err = db.LoadInOrg(ctx, tx, &d, a.OrgID, id, errDealNotFound); err != nil {
 			return err
 		}
 		if err := a.Allowed(); err != nil {
@@ -350,7 +350,7 @@ func deref(p *string) string {
 func (s *Service) DeleteDeal(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var d Deal
-		if err := load(ctx, tx, &d, a.OrgID, id, errDealNotFound); err != nil {
+		if err := db.LoadInOrg(ctx, tx, &d, a.OrgID, id, errDealNotFound); err != nil {
 			return err
 		}
 		if err := a.Allowed(); err != nil {

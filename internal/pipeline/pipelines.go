@@ -142,7 +142,7 @@ func (s *Service) Pipeline(ctx context.Context, orgID, id string) (Pipeline, err
 
 func (s *Service) pipelineIn(ctx context.Context, q bun.IDB, orgID, id string) (Pipeline, error) {
 	var p Pipeline
-	if err := load(ctx, q, &p, orgID, id, errPipelineNotFound); err != nil {
+	if err := db.LoadInOrg(ctx, q, &p, orgID, id, errPipelineNotFound); err != nil {
 		return p, err
 	}
 	p.Stages = []Stage{}
@@ -240,7 +240,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, a org.Actor, id string, in
 func (s *Service) DeletePipeline(ctx context.Context, a org.Actor, id string) error {
 	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var p Pipeline
-		if err := load(ctx, tx, &p, a.OrgID, id, errPipelineNotFound); err != nil {
+		if err := db.LoadInOrg(ctx, tx, &p, a.OrgID, id, errPipelineNotFound); err != nil {
 			return err
 		}
 		if err := a.Allowed(); err != nil {

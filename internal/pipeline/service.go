@@ -6,7 +6,6 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -78,20 +77,6 @@ func conflict(code, msg string) error { return httpx.NewProblem(http.StatusConfl
 type change struct {
 	Old any `json:"old"`
 	New any `json:"new"`
-}
-
-// load reads a record of the org by id into v; absent or another org's is notFound.
-func load(ctx context.Context, q bun.IDB, v any, orgID, id string, notFound error) error {
-	if !db.ValidID(id) {
-		return notFound
-	}
-	if err := q.NewSelect().Model(v).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx); err != nil {
-		if errors.Is(db.MapError(err), db.ErrNotFound) {
-			return notFound
-		}
-		return err
-	}
-	return nil
 }
 
 // forUpdate is FOR UPDATE on PostgreSQL; SQLite has one writer at a time.

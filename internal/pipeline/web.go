@@ -8,6 +8,7 @@ import (
 
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/web"
 )
 
@@ -181,7 +182,7 @@ func (s *Service) columnMore(w http.ResponseWriter, r *http.Request, c *org.WebC
 
 func (s *Service) stageOf(r *http.Request, orgID, id string) (Stage, error) {
 	var st Stage
-	err := load(r.Context(), s.db.Read, &st, orgID, id, errStageNotFound)
+	err := db.LoadInOrg(r.Context(), s.db.Read, &st, orgID, id, errStageNotFound)
 	return st, err
 }
 

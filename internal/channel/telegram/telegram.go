@@ -91,7 +91,8 @@ func (a *Adapter) Kind() string { return Kind }
 // the way must not land inside the window of the one after it.
 func (a *Adapter) Capabilities() inbox.Capabilities {
 	return inbox.Capabilities{Attachments: true, Typing: true, Edits: true, Groups: true, MaxText: maxText,
-		Limits: inbox.Limits{Overall: 29.5, PrivateGap: 1050 * time.Millisecond, GroupGap: 3100 * time.Millisecond}}
+		Limits: inbox.Limits{Overall: 29.5, PrivateGap: 1050 * time.Millisecond, GroupGap: 3100 * time.Millisecond,
+			Burst: 30, Window: time.Second}}
 }
 
 // client is a Bot API client for the channel's token.

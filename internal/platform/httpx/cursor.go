@@ -53,3 +53,13 @@ func Limit(requested int) int {
 	}
 	return requested
 }
+
+// NewPage is a list answer of items; next is the cursor of the following
+// page, "" on the last one.
+func NewPage[T any](items []T, next string) Page[T] {
+	p := Page[T]{Items: items}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}
