@@ -55,6 +55,7 @@ func (s *Service) RunChannels(ctx context.Context, node string) {
 			s.log.Warn("could not clear stale channel leases", "err", err)
 		}
 	}
+	pruned := time.Time{}
 	tick := time.NewTicker(leaseRenew)
 	defer tick.Stop()
 	for {
@@ -73,12 +74,34 @@ func (s *Service) RunChannels(ctx context.Context, node string) {
 				delete(running, id)
 			}
 		}
+		if time.Since(pruned) > pruneEvery {
+			s.pruneInboundKeys(ctx)
+			pruned = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-s.nudge:
 		}
+	}
+}
+
+// Telegram redelivers an update for at most 24 hours; a key older than
+// keepInboundKeys can no longer come back, so it is dropped.
+const (
+	keepInboundKeys = 48 * time.Hour
+	pruneEvery      = 10 * time.Minute
+)
+
+// pruneInboundKeys drops delivery keys that can no longer repeat.
+func (s *Service) pruneInboundKeys(ctx context.Context) {
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewDelete().Model((*inboundKey)(nil)).Where("created_at < ?", s.now().Add(-keepInboundKeys)).Exec(ctx)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("could not drop old inbound delivery keys", "err", err)
 	}
 }
 

@@ -40,6 +40,7 @@ CREATE TABLE inbound_keys (
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (channel_id, key)
 );
+CREATE INDEX inbound_keys_created ON inbound_keys (created_at);
 
 -- A person's address on a channel kind (telegram user id) known to be a contact.
 CREATE TABLE contact_handles (
