@@ -124,7 +124,7 @@ func (x *sender) drain() {
 // load reads the oldest queued messages of the account.
 func (x *sender) load(ctx context.Context) error {
 	var rows []queued
-	err := x.s.db.NewSelect().TableExpr("messages AS m").Join("JOIN chats AS c ON c.id = m.chat_id").
+	err := x.s.db.Read.NewSelect().TableExpr("messages AS m").Join("JOIN chats AS c ON c.id = m.chat_id").
 		ColumnExpr("m.id, m.chat_id, c.kind AS chat_kind").
 		Where("m.channel_id = ?", x.ch.ID).Where("m.status = ?", StatusQueued).
 		OrderExpr("m.created_at, m.id").Limit(queueWindow).Scan(ctx, &rows)
@@ -280,20 +280,20 @@ func (x *sender) drop(id string) {
 // answered when the channel answered.
 func (x *sender) deliver(ctx context.Context, q queued, answered *time.Time) *SendError {
 	var m Message
-	if err := x.s.db.NewSelect().Model(&m).Where("id = ?", q.ID).Scan(ctx); err != nil || m.Status != StatusQueued {
+	if err := x.s.db.Read.NewSelect().Model(&m).Where("id = ?", q.ID).Scan(ctx); err != nil || m.Status != StatusQueued {
 		if err != nil && ctx.Err() == nil {
 			return &SendError{Outcome: Retry, Reason: err.Error()}
 		}
 		return nil
 	}
 	var chat Chat
-	if err := x.s.db.NewSelect().Model(&chat).Where("id = ?", m.ChatID).Scan(ctx); err != nil {
+	if err := x.s.db.Read.NewSelect().Model(&chat).Where("id = ?", m.ChatID).Scan(ctx); err != nil {
 		return &SendError{Outcome: Retry, Reason: err.Error()}
 	}
 	m.fill()
 	if m.ReplyToID != nil {
 		var ext []string
-		_ = x.s.db.NewSelect().Model((*Message)(nil)).Column("external_id").Where("id = ?", *m.ReplyToID).
+		_ = x.s.db.Read.NewSelect().Model((*Message)(nil)).Column("external_id").Where("id = ?", *m.ReplyToID).
 			Where("external_id IS NOT NULL").Scan(ctx, &ext)
 		if len(ext) == 1 {
 			m.ReplyToExternalID = ext[0]
