@@ -69,6 +69,9 @@ func (r response) Items() []map[string]any {
 
 func (c *client) do(method, path string, body any) response {
 	c.t.Helper()
+	if f, ok := body.(fileUpload); ok && method == "POST" && path == "/files" {
+		return c.uploadFile(f.Name, f.ContentType, f.Data)
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)

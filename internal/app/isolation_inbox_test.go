@@ -98,5 +98,8 @@ func inboxRoutes() []isoRoute {
 		{Method: "POST", Path: "/messages/{message}/retry", Perm: org.InboxWrite, OK: 409, Setup: with("message", message, nil)},
 		{Method: "GET", Path: "/messages/search?q=hello", Perm: org.InboxRead, OK: 200, Setup: none},
 		{Method: "GET", Path: "/files/{file}", Perm: org.InboxRead, OK: 200, Setup: with("file", file, nil)},
+		{Method: "POST", Path: "/files", Perm: org.InboxWrite, OK: 201, Setup: func(*isoFixture) (map[string]string, any) {
+			return nil, fileUpload{Name: "note.txt", ContentType: "text/plain", Data: []byte("hello")}
+		}},
 	}
 }

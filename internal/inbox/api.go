@@ -13,6 +13,11 @@ import (
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
+// uploadForm is the multipart body of POST /files.
+type uploadForm struct {
+	File huma.FormFile `form:"file" required:"true" doc:"The file; its name and content type are kept"`
+}
+
 // chatListQuery are the chat list's filters (declared in the input struct
 // itself: huma reads parameters only from its own fields).
 type chatListQuery struct {
@@ -165,6 +170,16 @@ func (s *Service) registerMessages(api huma.API, g *org.Guard) {
 		}) (*httpx.Body[httpx.Page[Message]], error) {
 			list, err := s.SearchMessages(ctx, org.ActorOf(ctx), in.Q, in.ChatID, in.Limit)
 			return &httpx.Body[httpx.Page[Message]]{Body: httpx.NewPage(list, "")}, err
+		})
+	huma.Register(api, huma.Operation{OperationID: "upload-file", Method: http.MethodPost, Path: "/files",
+		Summary: "Upload a file to attach to a message", Description: "Up to 10 MB; name it in `attachments` of POST /chats/{id}/messages.",
+		DefaultStatus: http.StatusCreated, Tags: tag, Middlewares: g.Need(org.InboxWrite), MaxBodyBytes: httpx.MaxUploadBody},
+		func(ctx context.Context, in *struct {
+			RawBody huma.MultipartFormFiles[uploadForm]
+		}) (*httpx.Body[File], error) {
+			form := in.RawBody.Data()
+			f, err := s.Upload(ctx, org.ActorOf(ctx), form.File.Filename, form.File.ContentType, form.File)
+			return &httpx.Body[File]{Body: f}, err
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-file", Method: http.MethodGet, Path: "/files/{id}",
 		Summary: "A file received in a conversation", Tags: tag, Middlewares: g.Need(org.InboxRead),

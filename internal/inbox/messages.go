@@ -57,8 +57,9 @@ func (s *Service) Message(ctx context.Context, orgID, id string) (Message, error
 
 // Outgoing is a message a member (or an agent, or a campaign) sends.
 type Outgoing struct {
-	Text      string  `json:"text" maxLength:"20000" doc:"Longer than the channel's limit is sent as several messages"`
-	ReplyToID *string `json:"reply_to_id,omitempty" maxLength:"64" doc:"A message of this chat to reply to"`
+	Text        string         `json:"text,omitempty" maxLength:"20000" doc:"Longer than the channel's limit is sent as several messages"`
+	ReplyToID   *string        `json:"reply_to_id,omitempty" maxLength:"64" doc:"A message of this chat to reply to"`
+	Attachments []OutgoingFile `json:"attachments,omitempty" maxItems:"10" doc:"Files uploaded with POST /files; the text is their caption when it fits"`
 }
 
 // maxOutgoingText bounds one outgoing message (a channel splits it further).
@@ -73,8 +74,8 @@ func (s *Service) Send(ctx context.Context, a org.Actor, chatID string, in Outgo
 	}
 	text := strings.TrimSpace(in.Text)
 	switch {
-	case text == "":
-		return Message{}, invalidField("text", "Write something to send.")
+	case text == "" && len(in.Attachments) == 0:
+		return Message{}, invalidField("text", "Write something to send, or attach a file.")
 	case !utf8.ValidString(text):
 		return Message{}, invalidField("text", "Not valid text.")
 	case utf8.RuneCountInString(text) > maxOutgoingText:
@@ -87,9 +88,16 @@ func (s *Service) Send(ctx context.Context, a org.Actor, chatID string, in Outgo
 	if ch.Status == ChannelDisconnected {
 		return Message{}, httpx.Invalid("path.id", "This chat's channel is disconnected; connect it again to answer.")
 	}
+	files, err := s.attachmentsOf(ctx, a.OrgID, in.Attachments)
+	if err != nil {
+		return Message{}, err
+	}
+	if c, ok := s.channel(ch.Kind); len(files) > 0 && ok && !c.Capabilities().Attachments {
+		return Message{}, invalidField("attachments", "This channel sends no files.")
+	}
 	m := Message{ID: db.NewID(), OrgID: a.OrgID, ChatID: chat.ID, ChannelID: chat.ChannelID, Direction: Out,
 		SenderKind: SenderUser, SenderID: a.ID(), SenderName: a.Name, Text: text, SearchText: crm.FoldForSearch(text),
-		AttachmentsText: "[]", Status: StatusQueued, CreatedAt: s.now()}
+		AttachmentsText: encodeAttachments(files), Status: StatusQueued, CreatedAt: s.now()}
 	if in.ReplyToID != nil && *in.ReplyToID != "" {
 		r, err := s.Message(ctx, a.OrgID, *in.ReplyToID)
 		if err != nil || r.ChatID != chat.ID {

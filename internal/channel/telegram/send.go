@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -17,10 +18,18 @@ import (
 // maxText is the Bot API's limit of one message, in UTF-16 code units.
 const maxText = 4096
 
-// Send delivers a message's text, split into parts of at most 4096 UTF-16
-// code units; a reply quotes the replied message in the first part. Parts
-// already sent are remembered, so a retry after a refusal sends only the
-// rest. It returns the Telegram id of the last part.
+// maxCaption is the Bot API's limit of a caption, in UTF-16 code units.
+const maxCaption = 1024
+
+// step sends one Telegram message of a Kite message.
+type step func(ctx context.Context) (*models.Message, error)
+
+// Send delivers a message: its text, split into parts of at most 4096
+// UTF-16 code units, and its files, each as a photo or a document; the text
+// is the first file's caption when it fits. A reply quotes the replied
+// message in the first part. Parts already sent are remembered, so a retry
+// after a refusal sends only the rest. It returns the Telegram id of the
+// last part.
 func (a *Adapter) Send(ctx context.Context, ch inbox.ChannelRecord, chat inbox.Chat, m inbox.Message) (string, error) {
 	b, err := a.client(ch)
 	if err != nil {
@@ -30,20 +39,17 @@ func (a *Adapter) Send(ctx context.Context, ch inbox.ChannelRecord, chat inbox.C
 	if err != nil {
 		return "", &inbox.SendError{Outcome: inbox.Fail, Reason: "This chat has no Telegram chat id."}
 	}
-	parts := splitText(m.Text, maxText)
+	var reply *models.ReplyParameters
+	if id, err := strconv.Atoi(m.ReplyToExternalID); err == nil && m.ReplyToExternalID != "" {
+		reply = &models.ReplyParameters{MessageID: id, AllowSendingWithoutReply: true}
+	}
+	steps := a.steps(b, chatID, m, reply)
 	a.mu.Lock()
 	done := a.parts[m.ID]
 	a.mu.Unlock()
 	var last *models.Message
-	for i := done; i < len(parts); i++ {
-		p := &bot.SendMessageParams{ChatID: chatID, Text: parts[i]}
-		if i == 0 && m.ReplyToExternalID != "" {
-			if id, err := strconv.Atoi(m.ReplyToExternalID); err == nil {
-				p.ReplyParameters = &models.ReplyParameters{MessageID: id, AllowSendingWithoutReply: true}
-			}
-		}
-		last, err = b.SendMessage(ctx, p)
-		if err != nil {
+	for i := done; i < len(steps); i++ {
+		if last, err = steps[i](ctx); err != nil {
 			a.mu.Lock()
 			if i > 0 {
 				a.parts[m.ID] = i
@@ -59,6 +65,38 @@ func (a *Adapter) Send(ctx context.Context, ch inbox.ChannelRecord, chat inbox.C
 		return "", &inbox.SendError{Outcome: inbox.Fail, Reason: "There was nothing to send."}
 	}
 	return strconv.Itoa(last.ID), nil
+}
+
+// steps are the Telegram messages that make up m, in order.
+func (a *Adapter) steps(b *bot.Bot, chatID int64, m inbox.Message, reply *models.ReplyParameters) []step {
+	var steps []step
+	caption := ""
+	if len(m.Attachments) > 0 && utf16Len(m.Text) <= maxCaption {
+		caption = m.Text
+	} else {
+		for _, part := range splitText(m.Text, maxText) {
+			p := &bot.SendMessageParams{ChatID: chatID, Text: part, ReplyParameters: reply}
+			reply = nil
+			steps = append(steps, func(ctx context.Context) (*models.Message, error) { return b.SendMessage(ctx, p) })
+		}
+	}
+	for _, att := range m.Attachments {
+		att, c, r := att, caption, reply
+		caption, reply = "", nil
+		steps = append(steps, func(ctx context.Context) (*models.Message, error) {
+			_, f, err := a.inbox.OpenFile(ctx, m.OrgID, att.FileID)
+			if err != nil {
+				return nil, fmt.Errorf("%w, the attached file %s is gone", bot.ErrorBadRequest, att.Name)
+			}
+			defer f.Close()
+			upload := &models.InputFileUpload{Filename: att.Name, Data: f}
+			if att.Kind == "photo" {
+				return b.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chatID, Photo: upload, Caption: c, ReplyParameters: r})
+			}
+			return b.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chatID, Document: upload, Caption: c, ReplyParameters: r})
+		})
+	}
+	return steps
 }
 
 // sendError says what a Bot API failure means for the message: wait as
