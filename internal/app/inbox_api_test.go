@@ -219,5 +219,10 @@ func TestTelegramWebhookTakesOnlyItsBotsUpdatesOnce(t *testing.T) {
 		if msgs := k.c.must(200, "GET", "/chats/"+chats[0]["id"].(string)+"/messages", nil).Items(); len(msgs) != 1 {
 			t.Fatalf("a redelivered update made %d messages", len(msgs))
 		}
+		// Once the bot is disconnected, its secret opens nothing.
+		k.c.must(204, "DELETE", "/channels/"+chats[0]["channel_id"].(string), nil)
+		if got := post(secret, strings.Replace(update, `"update_id":900`, `"update_id":902`, 1)); got != 401 {
+			t.Errorf("a disconnected bot's update: %d, want 401", got)
+		}
 	})
 }

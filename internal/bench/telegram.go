@@ -170,7 +170,7 @@ func openLoop(ctx context.Context, rate int, d time.Duration, do func(context.Co
 	total := int(d / interval)
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		at := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(at); wait > time.Millisecond {
+		if wait := time.Until(at); wait > 0 {
 			time.Sleep(wait)
 		}
 		due <- at

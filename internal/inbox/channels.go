@@ -91,9 +91,9 @@ func (s *Service) ChannelByWebhookKey(ctx context.Context, key string) (ChannelR
 	return list[0], true, nil
 }
 
-// DisconnectChannel stops an account: the adapter undoes what it set up at
-// the provider (failures there do not keep the channel connected), and
-// the channel stays, disconnected, for its chats' history.
+// DisconnectChannel stops an account: the channel stays, disconnected,
+// for its chats' history, and then the adapter undoes what it set up at
+// the provider (a failure there does not keep the channel connected).
 func (s *Service) DisconnectChannel(ctx context.Context, a org.Actor, id string) error {
 	ch, err := s.ChannelByID(ctx, a.OrgID, id)
 	if err != nil {
@@ -105,15 +105,9 @@ func (s *Service) DisconnectChannel(ctx context.Context, a org.Actor, id string)
 	if ch.Status == ChannelDisconnected {
 		return errChannelNotFound
 	}
-	if c, ok := s.channel(ch.Kind); ok {
-		if d, ok := c.(Disconnector); ok {
-			if err := d.Disconnect(ctx, ch); err != nil {
-				s.log.Warn("could not undo the channel's setup at the provider", "channel", ch.ID, "err", err)
-			}
-		}
-	}
+	before := ch
 	defer s.nudgeChannels() // stop its sender now, not at the next lease tick
-	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		ch.Status, ch.StatusReason, ch.SecretSealed, ch.WebhookKey, ch.UpdatedAt = ChannelDisconnected, "", "", nil, s.now()
 		if _, err := tx.NewUpdate().Model(&ch).Column("status", "status_reason", "secret_sealed", "webhook_key", "updated_at").
 			WherePK().Exec(ctx); err != nil {
@@ -121,6 +115,17 @@ func (s *Service) DisconnectChannel(ctx context.Context, a org.Actor, id string)
 		}
 		return s.record(ctx, tx, a.OrgID, a.EventActor(), "channel.disconnected", ch.ID, channelEvent(ch))
 	})
+	if err != nil {
+		return err
+	}
+	if c, ok := s.channel(before.Kind); ok {
+		if d, ok := c.(Disconnector); ok {
+			if err := d.Disconnect(ctx, before); err != nil {
+				s.log.Warn("could not undo the channel's setup at the provider", "channel", ch.ID, "err", err)
+			}
+		}
+	}
+	return nil
 }
 
 // MarkBroken records that a channel's credential stopped working; the

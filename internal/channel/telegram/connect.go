@@ -59,8 +59,16 @@ func (a *Adapter) Connect(ctx context.Context, actor org.Actor, token string) (i
 	return a.inbox.ConnectChannel(ctx, actor, rec)
 }
 
-// Disconnect removes the bot's webhook so Telegram stops calling Kite.
+// Disconnect removes the bot's webhook so Telegram stops calling Kite, and
+// forgets its secret here at once (other replicas within hookCacheFor).
 func (a *Adapter) Disconnect(ctx context.Context, ch inbox.ChannelRecord) error {
+	a.mu.Lock()
+	for key, e := range a.hooks {
+		if e.ch.ID == ch.ID {
+			delete(a.hooks, key)
+		}
+	}
+	a.mu.Unlock()
 	b, err := a.client(ch)
 	if err != nil {
 		return err
