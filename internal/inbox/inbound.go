@@ -66,7 +66,7 @@ func (p Person) name() string {
 // delivery only after Receive returns without error.
 func (s *Service) Receive(ctx context.Context, ch ChannelRecord, key string, items []Inbound) (duplicate bool, err error) {
 	s.mu.Lock()
-	batcher := s.receiving
+	batcher, stopped := s.receiving, s.receiverStopped
 	s.mu.Unlock()
 	if batcher == nil {
 		return s.receiveNow(ctx, ch, key, items)
@@ -79,8 +79,18 @@ func (s *Service) Receive(ctx context.Context, ch ChannelRecord, key string, ite
 	}
 	// Once handed over, the delivery is stored whether or not the caller
 	// still waits: it answers only after the commit.
-	res := <-r.done
-	return res.duplicate, res.err
+	select {
+	case res := <-r.done:
+		return res.duplicate, res.err
+	case <-stopped:
+		// The writers stopped (shutdown) and never took this one.
+		select {
+		case res := <-r.done:
+			return res.duplicate, res.err
+		default:
+			return s.receiveNow(ctx, ch, key, items)
+		}
+	}
 }
 
 // receiveNow stores one delivery in a transaction of its own.

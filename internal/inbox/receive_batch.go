@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/uptrace/bun"
 
@@ -37,25 +38,33 @@ type receiveResult struct {
 }
 
 // RunReceiver writes inbound deliveries in batches until ctx ends; while
-// it does not run, Receive writes each delivery on its own.
+// it does not run, Receive writes each delivery on its own. SQLite has one
+// writer, so one batch writer; on PostgreSQL two overlap their round
+// trips (they lock chats and counters in the same order, so they never
+// deadlock over them).
 func (s *Service) RunReceiver(ctx context.Context) {
+	in, stopped := make(chan *receiveReq, 4*maxReceiveBatch), make(chan struct{})
 	s.mu.Lock()
-	s.receiving = make(chan *receiveReq, 4*maxReceiveBatch)
-	in := s.receiving
+	s.receiving, s.receiverStopped = in, stopped
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.receiving = nil
-		s.mu.Unlock()
-		for { // answer whoever is still waiting
-			select {
-			case r := <-in:
-				r.done <- receiveResult{err: context.Canceled}
-			default:
-				return
-			}
-		}
-	}()
+	writers := 1
+	if s.db.Kind == db.Postgres {
+		writers = 2
+	}
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() { s.writeBatches(ctx, in) })
+	}
+	wg.Wait()
+	s.mu.Lock()
+	s.receiving = nil
+	s.mu.Unlock()
+	close(stopped) // deliveries still handed over are written by their callers
+}
+
+// writeBatches takes every delivery waiting and writes it as one batch,
+// until ctx ends.
+func (s *Service) writeBatches(ctx context.Context, in chan *receiveReq) {
 	for {
 		var batch []*receiveReq
 		select {

@@ -39,8 +39,10 @@ type Service struct {
 	senders  map[string]*sender // running senders by channel id
 	leased   []func(ctx context.Context, ch ChannelRecord)
 	nudge    chan struct{}
-	// receiving takes deliveries to the batch writer while RunReceiver runs.
-	receiving chan *receiveReq
+	// receiving takes deliveries to the batch writers while RunReceiver
+	// runs; receiverStopped is closed when they have stopped.
+	receiving       chan *receiveReq
+	receiverStopped chan struct{}
 }
 
 // NewService builds the inbox; blobDir holds received files.
