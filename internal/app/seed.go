@@ -135,13 +135,8 @@ func seed(cfg config.Config, o seedOptions, out io.Writer) error {
 
 // seedDeals adds the pipelines and open deals of `kite seed -deals`.
 func seedDeals(ctx context.Context, a *App, orgID string, o seedOptions, out io.Writer) error {
-	start, last := time.Now(), time.Now()
-	res, err := a.Pipelines.Seed(ctx, orgID, pipeline.SeedOptions{Pipelines: o.pipelines, Deals: o.deals}, func(done, total int) {
-		if time.Since(last) > 2*time.Second || done == total {
-			fmt.Fprintf(out, "  %d/%d deals\n", done, total)
-			last = time.Now()
-		}
-	})
+	start := time.Now()
+	res, err := a.Pipelines.Seed(ctx, orgID, pipeline.SeedOptions{Pipelines: o.pipelines, Deals: o.deals}, seedProgress(out, "deals"))
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -153,17 +148,23 @@ func seedDeals(ctx context.Context, a *App, orgID string, o seedOptions, out io.
 
 // seedChats adds the inbox chats of `kite seed -chats`.
 func seedChats(ctx context.Context, a *App, orgID string, o seedOptions, out io.Writer) error {
-	start, last := time.Now(), time.Now()
-	n, err := a.Inbox.Seed(ctx, orgID, inbox.SeedOptions{Chats: o.chats}, func(done, total int) {
-		if time.Since(last) > 2*time.Second || done == total {
-			fmt.Fprintf(out, "  %d/%d chats\n", done, total)
-			last = time.Now()
-		}
-	})
+	start := time.Now()
+	n, err := a.Inbox.Seed(ctx, orgID, inbox.SeedOptions{Chats: o.chats}, seedProgress(out, "chats"))
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(out, "Seeded %d chats in %s (%.0f chats/s).\n", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
 	return nil
+}
+
+// seedProgress prints "done/total what" every two seconds and at the end.
+func seedProgress(out io.Writer, what string) func(done, total int) {
+	last := time.Now()
+	return func(done, total int) {
+		if time.Since(last) > 2*time.Second || done == total {
+			fmt.Fprintf(out, "  %d/%d %s\n", done, total, what)
+			last = time.Now()
+		}
+	}
 }

@@ -31,10 +31,30 @@ func memberToken(ctx context.Context, env *Env) (string, error) {
 var chatListPaths = []string{"/api/v1/chats?limit=50", "/api/v1/chats?limit=50&status=open",
 	"/api/v1/chats?limit=50&assignee_id=none", "/api/v1/chats?limit=50&status=closed"}
 
+// asMember is the sign-in of the inbox scenarios: Setup signs the seeded
+// member in once.
+type asMember struct{ token string }
+
+// Setup signs the member in.
+func (m *asMember) Setup(ctx context.Context, env *Env) (err error) {
+	m.token, err = memberToken(ctx, env)
+	return err
+}
+
+// get loads path as the member and expects 200.
+func (m *asMember) get(ctx context.Context, client *http.Client, env *Env, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.URL(path), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+m.token)
+	return Call(client, req, http.StatusOK)
+}
+
 // ChatsList loads the first page of the chat list in turn of its views.
 type ChatsList struct {
-	token string
-	n     atomic.Int64
+	asMember
+	n atomic.Int64
 }
 
 // NewChatsList returns the chats-list scenario.
@@ -48,25 +68,13 @@ func (*ChatsList) Description() string {
 	return "GET /api/v1/chats?limit=50 (all, open, unassigned, closed in turn) with the caller's unread counts (needs -email, -password)"
 }
 
-// Setup signs the member in.
-func (s *ChatsList) Setup(ctx context.Context, env *Env) (err error) {
-	s.token, err = memberToken(ctx, env)
-	return err
-}
-
 // Do loads the next view's first page and expects 200.
 func (s *ChatsList) Do(ctx context.Context, client *http.Client, env *Env) error {
-	path := chatListPaths[int(s.n.Add(1))%len(chatListPaths)]
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.URL(path), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	return Call(client, req, http.StatusOK)
+	return s.get(ctx, client, env, chatListPaths[int(s.n.Add(1))%len(chatListPaths)])
 }
 
 // ChatsUnread reads the member's unread counts.
-type ChatsUnread struct{ token string }
+type ChatsUnread struct{ asMember }
 
 // NewChatsUnread returns the chats-unread scenario.
 func NewChatsUnread() *ChatsUnread { return &ChatsUnread{} }
@@ -79,18 +87,7 @@ func (*ChatsUnread) Description() string {
 	return "GET /api/v1/chats/unread: the member's unread total and per-chat counts (needs -email, -password)"
 }
 
-// Setup signs the member in.
-func (s *ChatsUnread) Setup(ctx context.Context, env *Env) (err error) {
-	s.token, err = memberToken(ctx, env)
-	return err
-}
-
 // Do reads the counts and expects 200.
 func (s *ChatsUnread) Do(ctx context.Context, client *http.Client, env *Env) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.URL("/api/v1/chats/unread"), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	return Call(client, req, http.StatusOK)
+	return s.get(ctx, client, env, "/api/v1/chats/unread")
 }

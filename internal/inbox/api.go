@@ -117,12 +117,6 @@ func (s *Service) registerChats(api huma.API, g *org.Guard) {
 		Summary: "Show the channel's typing indicator in the chat for a few seconds", DefaultStatus: http.StatusNoContent,
 		Tags: tag, Middlewares: g.NeedRecord(org.InboxWrite)},
 		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
-			if _, err := s.Chat(ctx, org.ActorOf(ctx), in.ID); err != nil {
-				return nil, err
-			}
-			if err := org.ActorOf(ctx).Allowed(); err != nil {
-				return nil, err
-			}
 			return nil, s.Typing(ctx, org.ActorOf(ctx), in.ID)
 		})
 }
@@ -146,12 +140,6 @@ func (s *Service) registerMessages(api huma.API, g *org.Guard) {
 			ID   string `path:"id" maxLength:"64"`
 			Body Outgoing
 		}) (*httpx.Body[Message], error) {
-			if _, err := s.Chat(ctx, org.ActorOf(ctx), in.ID); err != nil {
-				return nil, err
-			}
-			if err := org.ActorOf(ctx).Allowed(); err != nil {
-				return nil, err
-			}
 			m, err := s.Send(ctx, org.ActorOf(ctx), in.ID, in.Body)
 			return &httpx.Body[Message]{Body: m}, err
 		})

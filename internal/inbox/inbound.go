@@ -225,43 +225,7 @@ func (s *Service) receiveMessage(ctx context.Context, tx bun.Tx, ch ChannelRecor
 			m.ReplyToID = &ids[0]
 		}
 	}
-	res, err := tx.NewInsert().Model(&m).On("CONFLICT DO NOTHING").Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // the same message arrived in another delivery
-	}
-	if err := s.touchChat(ctx, tx, &chat, m); err != nil {
-		return err
-	}
-	if err := s.countUnread(ctx, tx, chat, m.CreatedAt); err != nil {
-		return err
-	}
-	for _, a := range it.Attachments {
-		if a.ExternalID != "" && a.Status == "pending" {
-			if err := s.enqueueFetch(ctx, tx, m.ID); err != nil {
-				return err
-			}
-			break
-		}
-	}
-	m.fill()
-	return s.record(ctx, tx, ch.OrgID, "system:"+ch.Kind, "message.received", m.ID, messageEvent(chat, m))
-}
-
-// touchChat makes m the chat's latest message; a message in a closed chat
-// opens it again, and one from a person who had blocked the bot means
-// they are back.
-func (s *Service) touchChat(ctx context.Context, tx bun.Tx, chat *Chat, m Message) error {
-	chat.LastMessageAt, chat.LastMessagePreview, chat.SortAt, chat.UpdatedAt = &m.CreatedAt, preview(m), m.CreatedAt, s.now()
-	q := tx.NewUpdate().Model(chat).Column("last_message_at", "last_message_preview", "sort_at", "updated_at").WherePK()
-	if m.Direction == In {
-		chat.Status, chat.Blocked = ChatOpen, false
-		q.Column("status", "blocked")
-	}
-	_, err := q.Exec(ctx)
-	return err
+	return s.storeInbound(ctx, tx, []inboundRow{{chat: chat, msg: m}})
 }
 
 func (s *Service) receiveEdit(ctx context.Context, tx bun.Tx, ch ChannelRecord, chat Chat, it Inbound) error {

@@ -72,6 +72,9 @@ func (s *Service) Send(ctx context.Context, a org.Actor, chatID string, in Outgo
 	if err != nil {
 		return Message{}, err
 	}
+	if err := a.Allowed(); err != nil {
+		return Message{}, err
+	}
 	text := strings.TrimSpace(in.Text)
 	switch {
 	case text == "" && len(in.Attachments) == 0:
@@ -122,6 +125,14 @@ func (s *Service) Send(ctx context.Context, a org.Actor, chatID string, in Outgo
 	return m, nil
 }
 
+// touchChat makes an outgoing message the chat's latest (received ones
+// are stored by storeInbound).
+func (s *Service) touchChat(ctx context.Context, tx bun.Tx, chat *Chat, m Message) error {
+	chat.LastMessageAt, chat.LastMessagePreview, chat.SortAt, chat.UpdatedAt = &m.CreatedAt, preview(m), m.CreatedAt, s.now()
+	_, err := tx.NewUpdate().Model(chat).Column("last_message_at", "last_message_preview", "sort_at", "updated_at").WherePK().Exec(ctx)
+	return err
+}
+
 // SearchMessages finds the org's messages containing every word of q (as
 // prefixes), newest first; chatID narrows to one chat.
 func (s *Service) SearchMessages(ctx context.Context, a org.Actor, q, chatID string, limit int) ([]Message, error) {
@@ -153,6 +164,9 @@ func (s *Service) SearchMessages(ctx context.Context, a org.Actor, q, chatID str
 func (s *Service) Typing(ctx context.Context, a org.Actor, chatID string) error {
 	chat, err := s.Chat(ctx, a, chatID)
 	if err != nil {
+		return err
+	}
+	if err := a.Allowed(); err != nil {
 		return err
 	}
 	ch, err := s.ChannelByID(ctx, a.OrgID, chat.ChannelID)

@@ -1,9 +1,11 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -182,9 +184,8 @@ func isPlain(r *receiveReq) bool {
 	return it.Kind == InboundMessage && it.ReplyTo == "" && it.Chat.Kind == ChatPrivate
 }
 
-// writeMessages stores plain messages: a multi-row insert of the messages,
-// one update of their chats, the members' unread counts and totals, and
-// the events.
+// writeMessages stores plain messages to existing chats together; a
+// message that starts a chat goes through receiveOne, in order.
 func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveReq) error {
 	if len(reqs) == 0 {
 		return nil
@@ -193,8 +194,7 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 	if err != nil {
 		return err
 	}
-	var msgs []Message
-	var chatOf []Chat
+	var rows []inboundRow
 	for _, r := range reqs {
 		it := r.items[0]
 		chat, ok := chats[[2]string{r.ch.ID, it.Chat.ExternalID}]
@@ -205,11 +205,35 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 			}
 			continue
 		}
-		m := s.inboundMessage(r.ch, chat, it)
-		msgs, chatOf = append(msgs, m), append(chatOf, chat)
+		rows = append(rows, inboundRow{chat: chat, msg: s.inboundMessage(r.ch, chat, it)})
 	}
-	if len(msgs) == 0 {
+	return s.storeInbound(ctx, tx, rows)
+}
+
+// inboundRow is a received message ready to store, with its chat.
+type inboundRow struct {
+	chat Chat
+	msg  Message
+}
+
+// shardKey names one row of a member's unread totals.
+type shardKey struct {
+	orgID string
+	shard int
+}
+
+// storeInbound stores received messages with a few statements whatever
+// their number: the messages (one already stored, by its channel id, is
+// skipped), their chats' latest message, every member's unread counts and
+// totals, the file fetches and the events. Chats, counts and totals are
+// written in key order, so concurrent writers lock them in the same order.
+func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow) error {
+	if len(rows) == 0 {
 		return nil
+	}
+	msgs := make([]Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = r.msg
 	}
 	var inserted []string
 	if err := tx.NewInsert().Model(&msgs).On("CONFLICT DO NOTHING").Returning("id").Scan(ctx, &inserted); err != nil {
@@ -227,22 +251,19 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 	news := map[string]*chatNews{}
 	var order []string
 	var evs []events.Event
-	for i, m := range msgs {
+	for _, r := range rows {
+		m, c := r.msg, r.chat
 		if !ok[m.ID] {
 			continue // the same message came in another delivery
 		}
-		c := chatOf[i]
 		if news[c.ID] == nil {
 			news[c.ID] = &chatNews{chat: c}
 			order = append(order, c.ID)
 		}
 		news[c.ID].last, news[c.ID].n = m, news[c.ID].n+1
-		for _, a := range decodeAttachments(m.AttachmentsText) {
-			if a.ExternalID != "" && a.Status == "pending" {
-				if err := s.enqueueFetch(ctx, tx, m.ID); err != nil {
-					return err
-				}
-				break
+		if hasPendingFile(m) {
+			if err := s.enqueueFetch(ctx, tx, m.ID); err != nil {
+				return err
 			}
 		}
 		m.fill()
@@ -255,24 +276,24 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 	if len(order) == 0 {
 		return nil
 	}
-	// Chats in id order: concurrent batches lock them in the same order.
-	sort.Strings(order)
-	var chatRows, unreadRows, vals []string
+	slices.Sort(order)
+	var chatRows, unreadRows []string
 	var chatArgs, unreadArgs []any
-	shards := map[[2]any]int{}
-	now := s.now()
+	shards := map[shardKey]int{}
 	for _, id := range order {
 		n := news[id]
 		chatRows = append(chatRows, "(?, ?, ?)")
 		chatArgs = append(chatArgs, id, n.last.CreatedAt, preview(n.last))
 		unreadRows = append(unreadRows, "(?, ?, ?, ?)")
 		unreadArgs = append(unreadArgs, id, n.chat.OrgID, n.n, n.last.CreatedAt)
-		shards[[2]any{n.chat.OrgID, unreadShard(id)}] += n.n
+		shards[shardKey{n.chat.OrgID, unreadShard(id)}] += n.n
 	}
+	// A message opens a closed chat again, and one from a person who had
+	// blocked the bot means they are back.
 	at := s.db.Kind.AsTime("v.at")
 	if _, err := tx.NewRaw(`WITH v (id, at, preview) AS (VALUES `+strings.Join(chatRows, ", ")+`)
 		UPDATE chats SET last_message_at = `+at+`, sort_at = `+at+`, last_message_preview = v.preview,
-		status = 'open', blocked = ?, updated_at = ? FROM v WHERE chats.id = v.id`, append(chatArgs, false, now)...).Exec(ctx); err != nil {
+		status = 'open', blocked = ?, updated_at = ? FROM v WHERE chats.id = v.id`, append(chatArgs, false, s.now())...).Exec(ctx); err != nil {
 		return err
 	}
 	if _, err := tx.NewRaw(`WITH v (chat_id, org_id, n, at) AS (VALUES `+strings.Join(unreadRows, ", ")+`)
@@ -283,22 +304,16 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 		unreadArgs...).Exec(ctx); err != nil {
 		return err
 	}
-	keys := make([][2]any, 0, len(shards))
-	for k := range shards {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i][0] != keys[j][0] {
-			return keys[i][0].(string) < keys[j][0].(string)
-		}
-		return keys[i][1].(int) < keys[j][1].(int)
+	keys := slices.SortedFunc(maps.Keys(shards), func(a, b shardKey) int {
+		return cmp.Or(cmp.Compare(a.orgID, b.orgID), cmp.Compare(a.shard, b.shard))
 	})
+	var totalRows []string
 	var totalArgs []any
 	for _, k := range keys {
-		vals = append(vals, "(?, ?, ?)")
-		totalArgs = append(totalArgs, k[0], k[1], shards[k])
+		totalRows = append(totalRows, "(?, ?, ?)")
+		totalArgs = append(totalArgs, k.orgID, k.shard, shards[k])
 	}
-	if _, err := tx.NewRaw(`WITH v (org_id, shard, n) AS (VALUES `+strings.Join(vals, ", ")+`)
+	if _, err := tx.NewRaw(`WITH v (org_id, shard, n) AS (VALUES `+strings.Join(totalRows, ", ")+`)
 		INSERT INTO chat_unread_totals (user_id, org_id, shard, total)
 		SELECT m.user_id, v.org_id, v.shard, v.n FROM v JOIN memberships AS m ON m.org_id = v.org_id
 		WHERE true ORDER BY m.user_id, v.org_id, v.shard
@@ -306,8 +321,18 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 		totalArgs...).Exec(ctx); err != nil {
 		return err
 	}
-	_, err = s.events.RecordAll(ctx, tx, evs)
+	_, err := s.events.RecordAll(ctx, tx, evs)
 	return err
+}
+
+// hasPendingFile tells whether a message carries a file still to fetch.
+func hasPendingFile(m Message) bool {
+	for _, a := range decodeAttachments(m.AttachmentsText) {
+		if a.ExternalID != "" && a.Status == "pending" {
+			return true
+		}
+	}
+	return false
 }
 
 // chatsOf reads the existing chats the requests write to.

@@ -7,7 +7,6 @@ package inbox
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -86,12 +85,7 @@ var (
 
 // record writes a domain event in tx.
 func (s *Service) record(ctx context.Context, tx bun.Tx, orgID, actor, typ, subject string, payload any) error {
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return err
-	}
-	_, err = s.events.Record(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor, Payload: b})
-	return err
+	return s.events.RecordPayload(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor}, payload)
 }
 
 func invalidField(field, msg string) error { return httpx.Invalid("body."+field, msg) }

@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -105,21 +104,4 @@ func unreadShard(chatID string) int {
 		return 0
 	}
 	return int(chatID[len(chatID)-1]) % unreadShards
-}
-
-// countUnread adds an inbound message to every member's unread counts of
-// the chat and to their totals. Rows are written in user order, so two
-// messages arriving at once lock them in the same order and never deadlock.
-func (s *Service) countUnread(ctx context.Context, tx bun.Tx, chat Chat, at time.Time) error {
-	if _, err := tx.NewRaw(`INSERT INTO chat_unread (user_id, chat_id, org_id, count, last_at)
-		SELECT user_id, ?, org_id, 1, ? FROM memberships WHERE org_id = ? ORDER BY user_id
-		ON CONFLICT (user_id, chat_id) DO UPDATE SET count = chat_unread.count + 1, last_at = excluded.last_at`,
-		chat.ID, at, chat.OrgID).Exec(ctx); err != nil {
-		return err
-	}
-	_, err := tx.NewRaw(`INSERT INTO chat_unread_totals (user_id, org_id, shard, total)
-		SELECT user_id, org_id, ?, 1 FROM memberships WHERE org_id = ? ORDER BY user_id
-		ON CONFLICT (user_id, org_id, shard) DO UPDATE SET total = chat_unread_totals.total + 1`,
-		unreadShard(chat.ID), chat.OrgID).Exec(ctx)
-	return err
 }

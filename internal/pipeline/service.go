@@ -5,7 +5,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -60,12 +59,7 @@ var (
 
 // record writes a domain event in tx.
 func (s *Service) record(ctx context.Context, tx bun.Tx, orgID, actor, typ, subject string, payload any) error {
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return err
-	}
-	_, err = s.events.Record(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor, Payload: b})
-	return err
+	return s.events.RecordPayload(ctx, tx, events.Event{OrgID: orgID, Type: typ, SubjectID: subject, Actor: actor}, payload)
 }
 
 // invalidField is a 422 naming the body field at fault.

@@ -115,6 +115,18 @@ func (b *Bus) Record(ctx context.Context, tx bun.Tx, ev Event) (Event, error) {
 	return evs[0], nil
 }
 
+// RecordPayload is Record with the payload given as a value, encoded as
+// JSON into ev.Payload.
+func (b *Bus) RecordPayload(ctx context.Context, tx bun.Tx, ev Event, payload any) error {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("events: payload of %s: %w", ev.Type, err)
+	}
+	ev.Payload = raw
+	_, err = b.Record(ctx, tx, ev)
+	return err
+}
+
 // RecordAll is Record for many events at once, written with one statement
 // per thousand; Live functions get them in order after the commit.
 func (b *Bus) RecordAll(ctx context.Context, tx bun.Tx, evs []Event) ([]Event, error) {

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -29,13 +30,14 @@ type pgBroker struct {
 	// wait on each other in the committing request.
 	notes chan string
 	start sync.Once
+	log   *slog.Logger
 }
 
 // ListenPostgres makes the hub span replicas: Publish sends NOTIFY, and
 // Run's LISTEN loop delivers what any replica published to this process's
 // subscribers. Call before Run and before publishing.
 func (h *Hub) ListenPostgres(pool *pgxpool.Pool) {
-	h.broker = &pgBroker{pool: pool, notes: make(chan string, notifyQueue)}
+	h.broker = &pgBroker{pool: pool, notes: make(chan string, notifyQueue), log: h.log}
 }
 
 // notifyQueue bounds the frames waiting for the sender; a publisher waits
@@ -84,8 +86,13 @@ func (b *pgBroker) send() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_, err := b.pool.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t (p, n) ORDER BY n", notifyChannel, batch)
 		cancel()
-		if err != nil && strings.Contains(err.Error(), "closed pool") {
-			return
+		if err != nil {
+			if strings.Contains(err.Error(), "closed pool") {
+				return
+			}
+			// Sockets of other replicas miss these frames; clients catch
+			// up from the event log with ?since=.
+			b.log.Warn("realtime: could not notify other replicas", "frames", len(batch), "err", err)
 		}
 	}
 }
