@@ -73,13 +73,9 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	// Accept checks that the Origin matches the Host, so another site cannot
-	// open a socket with the user's cookie.
-	c, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	c.SetReadLimit(maxClientSize)
+	// Subscribe before the handshake completes: once the client sees the
+	// socket open, everything published from then on reaches it (frames
+	// wait in the subscription's buffer until the write loop runs).
 	sub := e.Hub.Subscribe(cmp.Or(e.Buffer, 64))
 	defer sub.Close()
 	sub.Add(access.Topics...)
@@ -90,6 +86,13 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		kick.Add(access.Revoke)
 		revoked = kick.Frames()
 	}
+	// Accept checks that the Origin matches the Host, so another site cannot
+	// open a socket with the user's cookie.
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	c.SetReadLimit(maxClientSize)
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
