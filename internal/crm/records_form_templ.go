@@ -616,7 +616,7 @@ func fieldValue(f formField) templ.Component {
 }
 
 // richText writes text with its links; the text is escaped as always.
-func richText(parts []textPart) templ.Component {
+func richText(parts []web.TextPart) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

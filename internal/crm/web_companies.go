@@ -52,7 +52,7 @@ func companyCells(co Company, v *listView) cellFunc {
 		case "domain":
 			return listCell{Text: co.Domain}
 		case "website":
-			return listCell{Text: co.Website, Href: safeHTTPURL(co.Website)}
+			return listCell{Text: co.Website, Href: web.SafeHTTPURL(co.Website)}
 		case "industry":
 			return listCell{Text: co.Industry}
 		case "size":
@@ -96,7 +96,7 @@ func companyFields(co Company, members people) []formField {
 	return []formField{
 		{Name: "name", Label: "Name", Kind: "text", Value: co.Name, Required: true, MaxLength: 200},
 		{Name: "domain", Label: "Domain", Kind: "text", Value: co.Domain, MaxLength: 253, Help: "Such as example.com."},
-		{Name: "website", Label: "Website", Kind: "url", Value: co.Website, Href: safeHTTPURL(co.Website), MaxLength: 2048},
+		{Name: "website", Label: "Website", Kind: "url", Value: co.Website, Href: web.SafeHTTPURL(co.Website), MaxLength: 2048},
 		{Name: "industry", Label: "Industry", Kind: "text", Value: co.Industry, MaxLength: 100},
 		{Name: "size", Label: "Size", Kind: "text", Value: co.Size, MaxLength: 50, Help: "Such as 11–50 employees."},
 		{Name: "phone", Label: "Phone", Kind: "tel", Value: co.Phone, MaxLength: 50},

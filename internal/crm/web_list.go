@@ -114,7 +114,7 @@ func customCell(key string, values map[string]any, defs []CustomField) listCell 
 		switch defs[i].Type {
 		case "url":
 			s := fmt.Sprint(v)
-			return listCell{Text: s, Href: safeHTTPURL(s)}
+			return listCell{Text: s, Href: web.SafeHTTPURL(s)}
 		case "checkbox":
 			if b, _ := v.(bool); b {
 				return listCell{Text: "Yes"}

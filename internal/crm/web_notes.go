@@ -2,9 +2,6 @@ package crm
 
 import (
 	"net/http"
-	"net/url"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/kite-crm/kite/internal/org"
@@ -21,7 +18,7 @@ type noteView struct {
 	ID     string
 	Author string
 	Body   string
-	Parts  []textPart
+	Parts  []web.TextPart
 	At     time.Time
 	Edited bool
 }
@@ -29,7 +26,7 @@ type noteView struct {
 func noteViews(notes []Note, members people) []noteView {
 	out := make([]noteView, len(notes))
 	for i, n := range notes {
-		out[i] = noteView{ID: n.ID, Author: members.name(n.AuthorID), Body: n.Body, Parts: linkify(n.Body), At: n.CreatedAt,
+		out[i] = noteView{ID: n.ID, Author: members.name(n.AuthorID), Body: n.Body, Parts: web.Linkify(n.Body), At: n.CreatedAt,
 			Edited: n.UpdatedAt.Sub(n.CreatedAt) > time.Second}
 	}
 	return out
@@ -39,61 +36,6 @@ func noteViews(notes []Note, members people) []noteView {
 func noteField(body, err string) formField {
 	return formField{Name: "body", Label: "New note", Kind: "textarea", Value: body, Error: err, MaxLength: maxNoteLen,
 		Help: "Plain text. Web addresses (https://…) become links."}
-}
-
-// textPart is a run of text, or a link when Href is set.
-type textPart struct{ Text, Href string }
-
-var webAddress = regexp.MustCompile(`https?://[^\s<>"]+`)
-
-// linkify splits text into plain runs and links to http(s) addresses.
-// Punctuation that ends a sentence is not part of the address.
-func linkify(text string) []textPart {
-	var out []textPart
-	last := 0
-	for _, m := range webAddress.FindAllStringIndex(text, -1) {
-		start, end := m[0], m[1]
-		end = start + len(trimAddress(text[start:end]))
-		href := safeHTTPURL(text[start:end])
-		if href == "" {
-			continue
-		}
-		if start > last {
-			out = append(out, textPart{Text: text[last:start]})
-		}
-		out = append(out, textPart{Text: text[start:end], Href: href})
-		last = end
-	}
-	if last < len(text) {
-		out = append(out, textPart{Text: text[last:]})
-	}
-	return out
-}
-
-// trimAddress drops trailing punctuation, keeping a closing parenthesis
-// the address opened (as in Wikipedia links).
-func trimAddress(a string) string {
-	for a != "" {
-		last := a[len(a)-1]
-		switch {
-		case strings.IndexByte(".,;:!?'*", last) >= 0:
-		case last == ')' && strings.Count(a, "(") < strings.Count(a, ")"):
-		default:
-			return a
-		}
-		a = a[:len(a)-1]
-	}
-	return a
-}
-
-// safeHTTPURL returns raw when it is an http or https address with a
-// host, and "" for anything else (javascript:, data:, relative paths).
-func safeHTTPURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }
 
 // detailShower renders a record's detail page again, with the errors of a

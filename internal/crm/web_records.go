@@ -171,7 +171,7 @@ func customFields(defs []CustomField, values map[string]any) []formField {
 				f.Options = append(f.Options, web.Option{Value: o, Label: o})
 			}
 		case "url":
-			f.Href = safeHTTPURL(f.Value)
+			f.Href = web.SafeHTTPURL(f.Value)
 		case "checkbox":
 			f.Value = strconv.FormatBool(values[d.Key] == true)
 			f.Display = customText(values[d.Key] == true)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kite-crm/kite/internal/platform/events"
+	"github.com/kite-crm/kite/internal/web"
 )
 
 // The activity timeline reads the events about a record: created, fields
@@ -22,7 +23,7 @@ type activityItem struct {
 	Actor   string
 	What    string
 	Changes []activityChange
-	Parts   []textPart // a note's text
+	Parts   []web.TextPart // a note's text
 	At      time.Time
 }
 
@@ -78,7 +79,7 @@ func (s *Service) timeline(r *http.Request, orgID string, kind recordKind, list 
 		p := payloads[i]
 		item := activityItem{Actor: actorName(e.Actor, members), At: e.OccurredAt, What: eventWhat(e.Type, kind, p)}
 		if e.Type == "note.created" {
-			item.Parts = linkify(p.Body)
+			item.Parts = web.Linkify(p.Body)
 		}
 		if e.Type != "note.updated" {
 			for _, field := range slices.Sorted(maps.Keys(p.Changes)) {

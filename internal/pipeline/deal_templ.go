@@ -84,7 +84,7 @@ func dealPage(p web.Page, v dealView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(displayMoney(v.Deal.ValueMinor, v.Deal.Currency))
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(DisplayMoney(v.Deal.ValueMinor, v.Deal.Currency))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/pipeline/deal.templ`, Line: 11, Col: 82}
 			}
@@ -180,7 +180,7 @@ func dealModal(v dealView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var11 string
-		templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(displayMoney(v.Deal.ValueMinor, v.Deal.Currency))
+		templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(DisplayMoney(v.Deal.ValueMinor, v.Deal.Currency))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/pipeline/deal.templ`, Line: 31, Col: 76}
 		}
@@ -584,7 +584,7 @@ func dealFields(v dealView) templ.Component {
 						}
 						ctx = templ.InitializeContext(ctx)
 						var templ_7745c5c3_Var31 string
-						templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(displayMoney(v.Deal.ValueMinor, v.Deal.Currency))
+						templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(DisplayMoney(v.Deal.ValueMinor, v.Deal.Currency))
 						if templ_7745c5c3_Err != nil {
 							return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/pipeline/deal.templ`, Line: 117, Col: 55}
 						}
@@ -1964,7 +1964,7 @@ func dealsPanel(cards []Card, stageNames map[string]string, newHref string, canW
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var105 string
-				templ_7745c5c3_Var105, templ_7745c5c3_Err = templ.JoinStringErrs(displayMoney(d.ValueMinor, d.Currency))
+				templ_7745c5c3_Var105, templ_7745c5c3_Err = templ.JoinStringErrs(DisplayMoney(d.ValueMinor, d.Currency))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/pipeline/deal.templ`, Line: 343, Col: 72}
 				}

@@ -97,8 +97,8 @@ func FormatMinor(minor int64, currency string) string {
 	return s
 }
 
-// displayMoney groups thousands for people: "1,250.00 USD".
-func displayMoney(minor int64, currency string) string {
+// DisplayMoney groups thousands for people: "1,250.00 USD".
+func DisplayMoney(minor int64, currency string) string {
 	s := FormatMinor(minor, currency)
 	whole, frac, hasDot := strings.Cut(s, ".")
 	var b strings.Builder

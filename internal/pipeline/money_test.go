@@ -44,7 +44,7 @@ func TestFormatMinor(t *testing.T) {
 			t.Errorf("round trip of %q: %d, %v", c.want, back, err)
 		}
 	}
-	if got := displayMoney(123456789, "USD"); got != "1,234,567.89 USD" {
-		t.Errorf("displayMoney = %q", got)
+	if got := DisplayMoney(123456789, "USD"); got != "1,234,567.89 USD" {
+		t.Errorf("DisplayMoney = %q", got)
 	}
 }

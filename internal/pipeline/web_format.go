@@ -63,7 +63,7 @@ func totalsText(ts []Total, weighted bool) string {
 		if weighted {
 			m = t.weighted
 		}
-		parts[i] = displayMoney(m, t.Currency)
+		parts[i] = DisplayMoney(m, t.Currency)
 	}
 	return strings.Join(parts, " · ")
 }

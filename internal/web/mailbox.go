@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -44,37 +43,4 @@ func mailTimeISO(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// textSegment is a run of plain text, or a link when URL is set.
-type textSegment struct {
-	Text string
-	URL  string
-}
-
-// textLinkPattern finds http and https URLs in plain text.
-var textLinkPattern = regexp.MustCompile(`https?://[^\s<>"'` + "`" + `]+`)
-
-// linkify splits plain text into text and http(s) links, so a template can
-// draw the links as <a> and escape everything. Sentence punctuation right
-// after a URL ("…/reset?t=1.") stays text.
-func linkify(text string) []textSegment {
-	var out []textSegment
-	rest := 0
-	for _, loc := range textLinkPattern.FindAllStringIndex(text, -1) {
-		start, end := loc[0], loc[1]
-		link := strings.TrimRight(text[start:end], ".,;:!?)]}")
-		if u, err := url.Parse(link); err != nil || u.Host == "" {
-			continue
-		}
-		if start > rest {
-			out = append(out, textSegment{Text: text[rest:start]})
-		}
-		out = append(out, textSegment{Text: link, URL: link})
-		rest = start + len(link)
-	}
-	if rest < len(text) {
-		out = append(out, textSegment{Text: text[rest:]})
-	}
-	return out
 }

@@ -210,20 +210,20 @@ func TestLinkify(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		in   string
-		want []textSegment
+		want []TextPart
 	}{
 		{"", nil},
-		{"no links", []textSegment{{Text: "no links"}}},
-		{"https://a.example.com", []textSegment{{Text: "https://a.example.com", URL: "https://a.example.com"}}},
-		{"go to http://a.example.com/x?y=1, then", []textSegment{
-			{Text: "go to "}, {Text: "http://a.example.com/x?y=1", URL: "http://a.example.com/x?y=1"}, {Text: ", then"},
+		{"no links", []TextPart{{Text: "no links"}}},
+		{"https://a.example.com", []TextPart{{Text: "https://a.example.com", Href: "https://a.example.com"}}},
+		{"go to http://a.example.com/x?y=1, then", []TextPart{
+			{Text: "go to "}, {Text: "http://a.example.com/x?y=1", Href: "http://a.example.com/x?y=1"}, {Text: ", then"},
 		}},
-		{"https:// alone", []textSegment{{Text: "https:// alone"}}},
-		{"http://.", []textSegment{{Text: "http://."}}},
+		{"https:// alone", []TextPart{{Text: "https:// alone"}}},
+		{"http://.", []TextPart{{Text: "http://."}}},
 	}
 	for _, tc := range cases {
-		if got := linkify(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("linkify(%q) = %+v, want %+v", tc.in, got, tc.want)
+		if got := Linkify(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Linkify(%q) = %+v, want %+v", tc.in, got, tc.want)
 		}
 	}
 }

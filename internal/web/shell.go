@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/a-h/templ"
 )
 
 // Shell is the frame a signed-in person sees around every application page:
@@ -87,4 +89,14 @@ func noticeKind(kind string) string {
 		return kind
 	}
 	return "info"
+}
+
+// Current marks the link to the page being shown (aria-current="page"),
+// spread into a link's attributes: { web.Current(on)... }. A bare
+// aria-current attribute would mean "not current" to assistive technology.
+func Current(on bool) templ.Attributes {
+	if on {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
 }
