@@ -44,6 +44,7 @@ func (a *App) routes() (http.Handler, error) {
 	a.Orgs.RegisterWeb(mux)
 	a.CRM.RegisterWeb(mux)
 	a.Pipelines.RegisterWeb(mux)
+	a.Inbox.RegisterWeb(mux)
 	a.Telegram.RegisterWeb(mux, a.Orgs)
 	a.registerDevMailbox(mux)
 

@@ -287,7 +287,7 @@ func truncate(s string, n int) string {
 }
 
 func chatEvent(c Chat) map[string]any {
-	return map[string]any{"channel_id": c.ChannelID, "kind": c.Kind, "title": c.Title, "contact_id": c.ContactID,
+	return map[string]any{"chat_id": c.ID, "channel_id": c.ChannelID, "kind": c.Kind, "title": c.Title, "contact_id": c.ContactID,
 		"assignee_id": c.AssigneeID, "status": c.Status, "blocked": c.Blocked}
 }
 

@@ -16,10 +16,12 @@ import (
 
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/pipeline"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 	"github.com/kite-crm/kite/internal/platform/jobs"
+	"github.com/kite-crm/kite/internal/platform/linkpreview"
 )
 
 // Service is the inbox capability: the only entry point other packages use.
@@ -32,6 +34,9 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	queue  *jobs.Queue
+	deals  *pipeline.Service // the context panel's deals; nil leaves them out
+	// previews fetches link previews for messages' web addresses.
+	previews *linkpreview.Fetcher
 
 	mu       sync.Mutex
 	channels map[string]Channel // by kind
@@ -51,7 +56,8 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, bl
 	}
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	return &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
-		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1)}
+		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1),
+		previews: linkpreview.New(linkpreview.Options{})}
 }
 
 // AddChannel makes a channel adapter available to the inbox.
@@ -72,6 +78,9 @@ func (s *Service) channel(kind string) (Channel, bool) {
 func (s *Service) RegisterJobs(reg *jobs.Registry) {
 	jobs.Register(reg, &fetchWorker{s: s})
 }
+
+// UsePreviews replaces the link preview fetcher (tests allow loopback).
+func (s *Service) UsePreviews(f *linkpreview.Fetcher) { s.previews = f }
 
 // UseQueue gives the service the job queue it enqueues into.
 func (s *Service) UseQueue(q *jobs.Queue) { s.queue = q }

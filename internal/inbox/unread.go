@@ -35,11 +35,8 @@ func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
 	mine := func() *bun.SelectQuery {
 		return s.db.Read.NewSelect().Model((*unreadRow)(nil)).Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID)
 	}
-	if err := s.db.Read.NewSelect().Model((*unreadTotal)(nil)).ColumnExpr("COALESCE(SUM(total), 0)").
-		Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID).Scan(ctx, &u.Total); err != nil {
-		return u, err
-	}
-	if u.Total == 0 {
+	var err error
+	if u.Total, err = s.UnreadTotal(ctx, a); err != nil || u.Total == 0 {
 		return u, nil
 	}
 	rows, err := mine().Column("chat_id", "count").OrderExpr("last_at DESC, chat_id DESC").Limit(maxUnreadChats).Rows(ctx)
@@ -55,6 +52,18 @@ func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
 		u.Chats = append(u.Chats, c)
 	}
 	return u, rows.Err()
+}
+
+// UnreadTotal is the caller's count of unread messages over all chats,
+// summed from its shard rows.
+func (s *Service) UnreadTotal(ctx context.Context, a org.Actor) (int, error) {
+	total := 0
+	if a.UserID == "" {
+		return 0, nil
+	}
+	err := s.db.Read.NewSelect().Model((*unreadTotal)(nil)).ColumnExpr("COALESCE(SUM(total), 0)").
+		Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID).Scan(ctx, &total)
+	return total, err
 }
 
 // MarkRead marks every message of the chat read for the caller.

@@ -28,6 +28,13 @@ const hashLen = 10
 // settings (drag and drop, keyboard moves, undo, live updates).
 const AssetBoard = "js/board.js"
 
+// AssetInbox is the inbox's script: realtime, the composer, keyboard
+// moves between chats, presence and typing.
+const AssetInbox = "js/inbox.js"
+
+// AssetInboxCSS lays out the inbox's three panes.
+const AssetInboxCSS = "css/inbox.css"
+
 // Names of vendored libraries inside the static tree. Pages that need one put
 // it in Page.Scripts or Page.Styles; htmx is on every page already. A test
 // checks that each name exists.

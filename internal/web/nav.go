@@ -13,7 +13,13 @@ type NavItem struct {
 	Icon    string // a name known to icon(); unknown names draw nothing
 	Ready   bool
 	Section string // items are grouped under their section heading, in order
+	// Counter, when set, is a URL answering the item's live count as a
+	// badge fragment (the inbox's unread messages); loaded after the page.
+	Counter string
 }
+
+// UnreadBadgePath answers the inbox item's unread badge.
+const UnreadBadgePath = "/inbox/unread"
 
 // Navigation sections, in the order the sidebar shows them.
 const (
@@ -25,7 +31,7 @@ const (
 func navItems() []NavItem {
 	return []NavItem{
 		{Key: "home", Label: "Home", Href: "/", Icon: "home", Ready: true, Section: sectionWorkspace},
-		{Key: "inbox", Label: "Inbox", Icon: "inbox", Section: sectionWorkspace},
+		{Key: "inbox", Label: "Inbox", Href: "/inbox", Icon: "inbox", Ready: true, Section: sectionWorkspace},
 		{Key: "contacts", Label: "Contacts", Href: "/contacts", Icon: "contacts", Ready: true, Section: sectionWorkspace},
 		{Key: "companies", Label: "Companies", Href: "/companies", Icon: "companies", Ready: true, Section: sectionWorkspace},
 		{Key: "deals", Label: "Deals", Href: "/deals", Icon: "deals", Ready: true, Section: sectionWorkspace},
@@ -46,6 +52,9 @@ func shellNavItems(s *Shell) []NavItem {
 	for i := range items {
 		if items[i].Key == "settings" {
 			items[i].Href = settingsHref(s)
+		}
+		if items[i].Key == "inbox" && s.HasOrg() {
+			items[i].Counter = UnreadBadgePath
 		}
 	}
 	return items
@@ -126,6 +135,18 @@ func iconPath(name string) string {
 		return "M12 3.5 5 6.5v5c0 4.3 3 7.9 7 9 4-1.1 7-4.7 7-9v-5z"
 	case "lock":
 		return "M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3"
+	case "telegram":
+		return "M21 4.5 2.8 11.6c-.9.4-.9 1.1.1 1.4l4.6 1.4 1.8 5.5c.2.6.4.8.9.8.4 0 .6-.2.9-.5l2.2-2.1 4.6 3.4c.8.5 1.5.2 1.7-.8L22 5.6c.3-1.2-.4-1.7-1-1.1zM8 14.2l10.4-6.6"
+	case "mail":
+		return "M3.5 6h17v12h-17zM3.5 6.5 12 13l8.5-6.5"
+	case "reply":
+		return "M10 8 5 12.5l5 4.5M5 12.5h9a5 5 0 0 1 5 5V19"
+	case "paperclip":
+		return "M20 11.5 12 19.5a5 5 0 0 1-7-7l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4L14.5 7.5"
+	case "back":
+		return "M15 5l-7 7 7 7"
+	case "send":
+		return "M4 12 20 4l-5 16-3.5-6.5zM11.5 13.5 20 4"
 	case "compass":
 		return "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM15.5 8.5l-2 5-5 2 2-5z"
 	}

@@ -302,7 +302,7 @@ func TestNavigation(t *testing.T) {
 		}
 	}
 	areas := []string{"Home", "Inbox", "Contacts", "Companies", "Deals", "Campaigns", "Agents", "Automation", "Analytics", "Notifications", "Settings", "System status"}
-	built := map[string]string{"Home": "/", "Contacts": "/contacts", "Companies": "/companies", "Deals": "/deals", "Settings": "/settings/organization", "System status": "/status"}
+	built := map[string]string{"Home": "/", "Inbox": "/inbox", "Contacts": "/contacts", "Companies": "/companies", "Deals": "/deals", "Settings": "/settings/organization", "System status": "/status"}
 	if len(items) != len(areas) {
 		t.Errorf("nav has %d items, want %d", len(items), len(areas))
 	}

@@ -114,6 +114,9 @@ type Page struct {
 	Shell *Shell
 	// Flash is a one-time message shown as a toast when the page opens.
 	Flash *Flash
+	// Fill gives the page the whole area beside the navigation, without
+	// the content margins, for workspaces with their own panes (the inbox).
+	Fill bool
 }
 
 // Render writes c as an HTML page with the given status. The component is

@@ -24,7 +24,14 @@ type Access struct {
 	// Revoke, when set, is a topic whose first frame closes the
 	// connection: access was taken away (e.g. the member was removed).
 	Revoke string
+	// Actions handle the client frames other than subscribe and
+	// unsubscribe, by type (a teammate typing, presence). An action's
+	// error is sent back to that client as an "error" frame.
+	Actions map[string]Action
 }
+
+// Action handles one kind of client frame; data is the frame's "data".
+type Action func(ctx context.Context, data json.RawMessage) error
 
 // Gate authorizes a WebSocket request. An error refuses the upgrade with 401.
 type Gate func(r *http.Request) (Access, error)
@@ -45,8 +52,9 @@ type Endpoint struct {
 
 // clientFrame is what a browser may send.
 type clientFrame struct {
-	Type   string   `json:"type"` // subscribe | unsubscribe
-	Topics []string `json:"topics"`
+	Type   string          `json:"type"` // subscribe | unsubscribe | an Access action
+	Topics []string        `json:"topics"`
+	Data   json.RawMessage `json:"data"`
 }
 
 const (
@@ -171,7 +179,14 @@ func (e *Endpoint) readLoop(ctx context.Context, done context.CancelFunc, c *web
 			sub.Remove(f.Topics...)
 			reply(ctx, replies, "unsubscribed", map[string][]string{"topics": f.Topics})
 		default:
-			reply(ctx, replies, "error", map[string]string{"message": "unknown frame type " + quote(f.Type)})
+			act, ok := access.Actions[f.Type]
+			if !ok {
+				reply(ctx, replies, "error", map[string]string{"message": "unknown frame type " + quote(f.Type)})
+				continue
+			}
+			if err := act(ctx, f.Data); err != nil {
+				reply(ctx, replies, "error", map[string]string{"message": err.Error(), "frame": f.Type})
+			}
 		}
 	}
 }

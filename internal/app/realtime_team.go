@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/realtime"
+)
+
+// Teammates tell each other over their sockets who is online and who is
+// typing in which chat. Nothing of it is stored: a frame goes out to the
+// org's other sockets (on every replica, through the hub) and is gone.
+// Presence is a heartbeat: each browser repeats its state, and the others
+// forget a person whose heartbeat stopped.
+
+// presenceTopic carries presence frames of an org; its pages subscribe to it.
+func presenceTopic(orgID string) string { return orgTopic(orgID) + ".presence" }
+
+// chatTopic carries what happens in one chat beyond its events (typing).
+func chatTopic(orgID, chatID string) string { return orgTopic(orgID) + ".chat." + chatID }
+
+// How often one socket may announce itself: typing frames are sent while
+// keys are pressed, presence on every change of focus.
+const (
+	typingEvery   = 2 * time.Second
+	presenceEvery = 3 * time.Second
+)
+
+var (
+	errBadChatID   = errors.New("typing needs a chat_id")
+	errBadPresence = errors.New("presence state is online or away")
+)
+
+// teamActions are the frames a member's socket may send.
+func (a *App) teamActions(actor org.Actor) map[string]realtime.Action {
+	var mu sync.Mutex
+	var lastTyping, lastPresence time.Time
+	var lastChat string
+	return map[string]realtime.Action{
+		"typing": func(ctx context.Context, data json.RawMessage) error {
+			var in struct {
+				ChatID string `json:"chat_id"`
+			}
+			if json.Unmarshal(data, &in) != nil || !plainID(in.ChatID) {
+				return errBadChatID
+			}
+			mu.Lock()
+			now := time.Now()
+			repeat := in.ChatID == lastChat && now.Sub(lastTyping) < typingEvery
+			if !repeat {
+				lastChat, lastTyping = in.ChatID, now
+			}
+			mu.Unlock()
+			if repeat {
+				return nil
+			}
+			return a.Hub.Publish(ctx, realtime.Message{Topic: chatTopic(actor.OrgID, in.ChatID), Type: "typing",
+				Data: mustJSON(map[string]string{"chat_id": in.ChatID, "user_id": actor.UserID, "name": actor.Name})})
+		},
+		"presence": func(ctx context.Context, data json.RawMessage) error {
+			var in struct {
+				State string `json:"state"`
+			}
+			if json.Unmarshal(data, &in) != nil || (in.State != "online" && in.State != "away") {
+				return errBadPresence
+			}
+			mu.Lock()
+			now := time.Now()
+			repeat := in.State == "online" && now.Sub(lastPresence) < presenceEvery
+			if !repeat {
+				lastPresence = now
+			}
+			mu.Unlock()
+			if repeat {
+				return nil
+			}
+			return a.Hub.Publish(ctx, realtime.Message{Topic: presenceTopic(actor.OrgID), Type: "presence",
+				Data: mustJSON(map[string]string{"user_id": actor.UserID, "name": actor.Name, "state": in.State})})
+		},
+	}
+}
+
+// plainID accepts the ids Kite makes (UUIDs), so a frame cannot name a
+// topic outside the chat's.
+func plainID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}

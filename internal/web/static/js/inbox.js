@@ -1,0 +1,839 @@
+/*
+ * The inbox workspace. The server draws every piece of it (chat rows,
+ * message bubbles, the context panel); this script keeps it live:
+ *
+ * - the realtime socket (/api/v1/realtime): new messages and their status
+ *   are fetched as the server draws them and put in place by id, so a
+ *   repeated event never draws a message twice; chats, assignment and read
+ *   state refresh the list; a reconnect (with backoff) replays what was
+ *   missed with ?since=<last event id>;
+ * - teammates: presence (online/away, a heartbeat every 25 s) and "is
+ *   typing" in the open chat, sent as socket frames;
+ * - the composer: Enter sends, Shift+Enter breaks the line, files by the
+ *   picker, paste or drop, replies, a draft per chat kept in localStorage,
+ *   and the message shown at once, settling to its real state;
+ * - the keyboard: j / k move between chats, / searches, e closes the chat;
+ * - the unread total in the navigation and the tab title.
+ */
+(function () {
+  "use strict";
+
+  var root = null;       // #inbox
+  var me = "";           // the signed-in member's id
+  var orgID = "";
+  var baseTitle = document.title;
+
+  function $(id) { return document.getElementById(id); }
+  function chatEl() { return $("chat"); }
+  function chatID() { var c = chatEl(); return c ? c.getAttribute("data-chat") : ""; }
+  function toast(msg, kind) { return window.kite ? window.kite.toast(msg, kind) : null; }
+  function typingInField(t) {
+    return t instanceof Element && (t.closest("input, textarea, select, [contenteditable=true]") !== null);
+  }
+
+  // ---------- JSON API with the session cookie ----------
+
+  function api(method, path, body, isForm) {
+    var headers = { "Accept": "application/json", "X-Org-ID": orgID };
+    if (body && !isForm) headers["Content-Type"] = "application/json";
+    return fetch("/api/v1" + path, {
+      method: method, credentials: "same-origin", headers: headers,
+      body: body ? (isForm ? body : JSON.stringify(body)) : undefined
+    }).then(function (res) {
+      if (res.status === 204) return {};
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) throw new Error(data.detail || "Kite answered " + res.status + ".");
+        return data;
+      });
+    });
+  }
+
+  // fragment fetches a piece of page the server draws.
+  function fragment(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (res) {
+      if (!res.ok) throw new Error("Kite answered " + res.status + ".");
+      return res.text();
+    });
+  }
+
+  function parse(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content;
+  }
+
+  // ---------- Messages in the window ----------
+
+  var versions = {}; // message id -> latest request number
+  var applied = {};  // message id -> number of the drawing in the page
+
+  function nearBottom() {
+    var s = $("chat-scroll");
+    return !s || s.scrollHeight - s.scrollTop - s.clientHeight < 160;
+  }
+
+  function scrollToBottom() {
+    var s = $("chat-scroll");
+    if (s) s.scrollTop = s.scrollHeight;
+  }
+
+  // upsert draws message id of the open chat as the server has it now.
+  function upsert(id) {
+    var chat = chatID();
+    if (!chat || !id) return Promise.resolve();
+    var n = (versions[id] || 0) + 1;
+    versions[id] = n;
+    return fragment("/inbox/" + chat + "/messages/" + id).then(function (html) {
+      if (chat !== chatID() || n < (applied[id] || 0)) return;
+      applied[id] = n;
+      place(parse(html), id);
+    }, function () { /* the next event or a reload draws it */ });
+  }
+
+  function place(frag, id) {
+    var list = $("messages");
+    if (!list) return;
+    var item = frag.querySelector("#msg-" + CSS.escape(id));
+    if (!item) return;
+    var divider = frag.querySelector(".day-divider");
+    var old = $("msg-" + id);
+    if (old) {
+      item.classList.toggle("msg-first", old.classList.contains("msg-first"));
+      old.replaceWith(item);
+      return;
+    }
+    var stick = nearBottom();
+    var empty = $("messages-empty");
+    if (empty) empty.remove();
+    // In time order: after the last message that is not later than it.
+    var at = Number(item.getAttribute("data-at"));
+    var msgs = list.querySelectorAll(".msg:not(.msg-pending)");
+    var after = null;
+    for (var i = msgs.length - 1; i >= 0; i--) {
+      if (Number(msgs[i].getAttribute("data-at")) <= at) { after = msgs[i]; break; }
+    }
+    var anchor = after ? after.nextSibling : list.querySelector(".msg, .day-divider");
+    var newer = list.querySelector(".messages-newer");
+    if (!after && !anchor) anchor = newer;
+    if (after && newer && !anchor) anchor = newer;
+    var day = item.getAttribute("data-day");
+    if (divider && !list.querySelector('.day-divider[data-day="' + day + '"]')) list.insertBefore(divider, anchor);
+    list.insertBefore(item, anchor);
+    runStart(item);
+    var next = item.nextElementSibling;
+    if (next && next.classList.contains("msg")) runStart(next);
+    if (stick) scrollToBottom();
+  }
+
+  // runStart decides whether a message starts a run of its sender.
+  function runStart(item) {
+    var prev = item.previousElementSibling;
+    var same = prev && prev.classList.contains("msg") &&
+      prev.getAttribute("data-sender") === item.getAttribute("data-sender") &&
+      prev.getAttribute("data-day") === item.getAttribute("data-day") &&
+      Number(item.getAttribute("data-at")) - Number(prev.getAttribute("data-at")) <= 600;
+    item.classList.toggle("msg-first", !same);
+  }
+
+  // After older messages arrive above: one divider per day, runs joined.
+  function tidy() {
+    var list = $("messages");
+    if (!list) return;
+    var seen = {};
+    list.querySelectorAll(".day-divider").forEach(function (d) {
+      var k = d.getAttribute("data-day");
+      if (seen[k]) d.remove(); else seen[k] = true;
+    });
+    list.querySelectorAll(".msg").forEach(function (m) {
+      var prev = m.previousElementSibling;
+      if (prev && prev.classList.contains("msg")) runStart(m);
+    });
+  }
+
+  // ---------- Read state and unread totals ----------
+
+  var readTimer = null;
+  function markRead() {
+    var chat = chatID();
+    if (!chat || document.visibilityState !== "visible") return;
+    window.clearTimeout(readTimer);
+    readTimer = window.setTimeout(function () {
+      api("PATCH", "/chats/" + chat + "/read").then(function () {
+        var row = $("chat-row-" + chat);
+        if (row) {
+          row.classList.remove("chat-row-unread");
+          var b = row.querySelector(".unread-badge");
+          if (b) b.remove();
+        }
+        refreshUnread();
+      }, function () {});
+    }, 250);
+  }
+
+  var unreadTimer = null;
+  function refreshUnread() {
+    window.clearTimeout(unreadTimer);
+    unreadTimer = window.setTimeout(function () {
+      fragment("/inbox/unread").then(function (html) {
+        var el = parse(html).firstElementChild;
+        var old = $("nav-count-inbox");
+        if (el && old) old.replaceWith(el);
+        showTotal(el);
+      }, function () {});
+    }, 200);
+  }
+
+  function showTotal(el) {
+    var n = el ? Number(el.getAttribute("data-unread") || 0) : 0;
+    document.title = (n > 0 ? "(" + (n > 999 ? "999+" : n) + ") " : "") + baseTitle.replace(/^\(\d+\+?\) /, "");
+  }
+
+  // ---------- The chat list ----------
+
+  var listTimer = null;
+  var listStale = false;
+  function listURL() {
+    var q = new URLSearchParams(location.search);
+    q.delete("m");
+    var open = chatID();
+    if (open) q.set("open", open);
+    return "/inbox/chats?" + q.toString();
+  }
+
+  function refreshList() {
+    window.clearTimeout(listTimer);
+    listTimer = window.setTimeout(function () {
+      var box = $("chat-list");
+      if (!box) return;
+      if (box.scrollTop > 40) { listStale = true; return; }
+      var focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".chat-row") : null;
+      var keep = focused ? focused.id : "";
+      fragment(listURL()).then(function (html) {
+        box.innerHTML = html;
+        if (window.htmx) window.htmx.process(box);
+        if (keep && $(keep)) $(keep).focus();
+        listStale = false;
+      }, function () {});
+    }, 300);
+  }
+
+  function markOpenRow() {
+    var open = chatID();
+    document.querySelectorAll(".chat-row").forEach(function (r) {
+      if (r.getAttribute("data-chat") === open) r.setAttribute("aria-current", "page");
+      else r.removeAttribute("aria-current");
+    });
+  }
+
+  // ---------- Realtime ----------
+
+  var socket = null;
+  var lastID = "";
+  var seen = [];
+  var seenSet = {};
+  var backoff = 500;
+  var connectedOnce = false;
+  var subscribedChat = "";
+  var heartbeat = null;
+
+  function remember(id) {
+    if (seenSet[id]) return false;
+    seenSet[id] = true;
+    seen.push(id);
+    if (seen.length > 2000) delete seenSet[seen.shift()];
+    return true;
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
+  }
+
+  function chatTopic(id) { return "org." + orgID + ".chat." + id; }
+
+  function subscribeChat() {
+    var id = chatID();
+    if (id === subscribedChat) return;
+    if (subscribedChat) send({ type: "unsubscribe", topics: [chatTopic(subscribedChat)] });
+    subscribedChat = id;
+    if (id) send({ type: "subscribe", topics: [chatTopic(id)] });
+  }
+
+  function connect() {
+    if (!("WebSocket" in window)) return;
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/realtime?org_id=" +
+      encodeURIComponent(orgID) + (lastID ? "&since=" + encodeURIComponent(lastID) : "");
+    socket = new WebSocket(url);
+    socket.addEventListener("open", function () {
+      backoff = 500;
+      subscribedChat = "";
+      send({ type: "subscribe", topics: ["org." + orgID + ".presence"] });
+      subscribeChat();
+      announce(true);
+      if (connectedOnce) { refreshList(); refreshUnread(); }
+      connectedOnce = true;
+    });
+    socket.addEventListener("message", function (e) {
+      var m;
+      try { m = JSON.parse(e.data); } catch (err) { return; }
+      if (m.id) {
+        if (!remember(m.id)) return;
+        lastID = m.id;
+      }
+      handle(m);
+    });
+    socket.addEventListener("close", function () {
+      socket = null;
+      var wait = backoff + Math.floor(Math.random() * 250);
+      backoff = Math.min(backoff * 2, 10000);
+      window.setTimeout(connect, wait);
+    });
+  }
+
+  var contextTimer = null;
+  function refreshContext() {
+    window.clearTimeout(contextTimer);
+    contextTimer = window.setTimeout(function () {
+      if (chatID() && document.body) document.body.dispatchEvent(new CustomEvent("kite:context-refresh", { bubbles: true }));
+    }, 300);
+  }
+
+  function chatChanged() {
+    if (document.body) document.body.dispatchEvent(new CustomEvent("kite:chat-changed", { bubbles: true }));
+  }
+
+  function handle(m) {
+    var type = m.type || "";
+    var d = m.data || {};
+    if (type === "presence") return presence(d);
+    if (type === "typing") return typing(d);
+    if (type.indexOf("message.") === 0) {
+      var msg = d.message || {};
+      if (d.chat_id && d.chat_id === chatID()) {
+        upsert(msg.id);
+        if (type === "message.received") markRead();
+      }
+      if (type === "message.received" || type === "message.queued" || type === "message.failed") refreshList();
+      if (type === "message.received") refreshUnread();
+      return;
+    }
+    if (type.indexOf("chat.") === 0) {
+      refreshList();
+      if (type === "chat.read" || type === "chat.created") refreshUnread();
+      if (d.chat_id && d.chat_id === chatID() && type !== "chat.read") { chatChanged(); refreshContext(); }
+      return;
+    }
+    if (/^(deal|contact|note|company)\./.test(type) && chatID()) refreshContext();
+  }
+
+  // ---------- Presence and typing ----------
+
+  var people = {}; // user id -> {name, state, at}
+  var lastAnnounce = 0;
+
+  function myState() {
+    return document.visibilityState === "visible" && document.hasFocus() ? "online" : "away";
+  }
+
+  function announce(force) {
+    var now = Date.now();
+    if (!force && now - lastAnnounce < 5000) return;
+    lastAnnounce = now;
+    send({ type: "presence", data: { state: myState() } });
+  }
+
+  function presence(d) {
+    if (!d.user_id || d.user_id === me) return;
+    var known = people[d.user_id];
+    people[d.user_id] = { name: d.name || "A teammate", state: d.state, at: Date.now() };
+    if (!known) announce(false); // a newcomer learns about us at once
+    drawPresence();
+  }
+
+  function drawPresence() {
+    var list = $("presence");
+    var now = Date.now();
+    Object.keys(people).forEach(function (id) { if (now - people[id].at > 70000) delete people[id]; });
+    if (!list) return;
+    list.textContent = "";
+    Object.keys(people).sort(function (a, b) { return people[a].name.localeCompare(people[b].name); }).forEach(function (id) {
+      var p = people[id];
+      var li = document.createElement("li");
+      li.className = "presence-member presence-" + (p.state === "online" ? "online" : "away");
+      li.title = p.name + (p.state === "online" ? " is online" : " is away");
+      var av = document.createElement("span");
+      av.className = "avatar";
+      av.setAttribute("aria-hidden", "true");
+      av.textContent = initials(p.name);
+      var dot = document.createElement("span");
+      dot.className = "presence-dot";
+      dot.setAttribute("aria-hidden", "true");
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = li.title;
+      li.appendChild(av);
+      li.appendChild(dot);
+      li.appendChild(label);
+      list.appendChild(li);
+    });
+  }
+
+  function initials(name) {
+    var out = "";
+    name.split(/\s+/).forEach(function (w) { if (w && out.length < 2) out += w[0].toUpperCase(); });
+    return out || "?";
+  }
+
+  var typers = {}; // user id -> {name, until}
+  var typingTimer = null;
+  function typing(d) {
+    if (!d.user_id || d.user_id === me || d.chat_id !== chatID()) return;
+    typers[d.user_id] = { name: d.name || "A teammate", until: Date.now() + 4000 };
+    drawTyping();
+  }
+
+  function drawTyping() {
+    var el = $("typing");
+    var now = Date.now();
+    var names = [];
+    Object.keys(typers).forEach(function (id) {
+      if (typers[id].until < now) delete typers[id]; else names.push(typers[id].name);
+    });
+    if (el) {
+      var text = names.length === 0 ? "" : names.length === 1 ? names[0] + " is typing…" : names.join(" and ") + " are typing…";
+      if (el.textContent !== text) el.textContent = text;
+    }
+    window.clearTimeout(typingTimer);
+    if (names.length) typingTimer = window.setTimeout(drawTyping, 1000);
+  }
+
+  // ---------- Composer ----------
+
+  var files = [];       // File objects waiting to be sent
+  var lastTyping = 0;
+  var lastBotTyping = 0;
+  var draftTimer = null;
+
+  function draftKey(id) { return "kite.draft." + id; }
+
+  function composerText() { return $("composer-text"); }
+
+  function autosize() {
+    var t = composerText();
+    if (!t) return;
+    t.style.height = "auto";
+    t.style.height = Math.min(t.scrollHeight + 2, window.innerHeight * 0.4) + "px";
+  }
+
+  function restoreDraft() {
+    var t = composerText();
+    var id = chatID();
+    if (!t || !id) return;
+    try { t.value = localStorage.getItem(draftKey(id)) || ""; } catch (e) { /* storage off */ }
+    var bot = $("composer-bot-typing");
+    try { if (bot) bot.checked = localStorage.getItem("kite.botTyping") === "1"; } catch (e) { /* storage off */ }
+    autosize();
+  }
+
+  function saveDraft() {
+    var t = composerText();
+    var id = chatID();
+    if (!t || !id) return;
+    window.clearTimeout(draftTimer);
+    draftTimer = window.setTimeout(function () {
+      try {
+        if (t.value) localStorage.setItem(draftKey(id), t.value);
+        else localStorage.removeItem(draftKey(id));
+      } catch (e) { /* storage off */ }
+    }, 200);
+  }
+
+  function drawFiles() {
+    var list = $("composer-files");
+    if (!list) return;
+    list.textContent = "";
+    files.forEach(function (f, i) {
+      var li = document.createElement("li");
+      li.className = "composer-file";
+      var name = document.createElement("span");
+      name.textContent = f.name + " (" + Math.max(1, Math.round(f.size / 1000)) + " KB)";
+      var rm = document.createElement("button");
+      rm.type = "button";
+      rm.className = "btn btn-ghost btn-sm";
+      rm.setAttribute("data-file-remove", String(i));
+      rm.textContent = "Remove";
+      rm.setAttribute("aria-label", "Remove " + f.name);
+      li.appendChild(name);
+      li.appendChild(rm);
+      list.appendChild(li);
+    });
+  }
+
+  function addFiles(list) {
+    Array.prototype.forEach.call(list || [], function (f) {
+      if (f.size > 10 * 1024 * 1024) { toast(f.name + " is larger than 10 MB and cannot be sent.", "error"); return; }
+      if (files.length >= 10) { toast("Up to 10 files go with one message.", "warning"); return; }
+      files.push(f);
+    });
+    drawFiles();
+  }
+
+  function setReply(id, name, text) {
+    var box = $("reply-preview");
+    if (!box) return;
+    $("reply-to").value = id || "";
+    box.hidden = !id;
+    if (id) {
+      $("reply-name").textContent = name;
+      $("reply-text").textContent = text;
+      composerText().focus();
+    }
+  }
+
+  var pendingSeq = 0;
+  function pendingBubble(text, count) {
+    var list = $("messages");
+    if (!list) return null;
+    var empty = $("messages-empty");
+    if (empty) empty.remove();
+    var li = document.createElement("li");
+    li.className = "msg msg-out msg-first msg-pending";
+    li.id = "pending-" + (++pendingSeq);
+    var b = document.createElement("div");
+    b.className = "bubble";
+    if (count) {
+      var f = document.createElement("p");
+      f.className = "msg-file";
+      f.textContent = count === 1 ? "1 file" : count + " files";
+      b.appendChild(f);
+    }
+    if (text) {
+      var p = document.createElement("p");
+      p.className = "msg-text";
+      p.textContent = text;
+      b.appendChild(p);
+    }
+    var meta = document.createElement("p");
+    meta.className = "msg-meta";
+    var st = document.createElement("span");
+    st.className = "msg-status msg-status-queued";
+    st.textContent = "Sending";
+    meta.appendChild(st);
+    b.appendChild(meta);
+    li.appendChild(b);
+    var newer = list.querySelector(".messages-newer");
+    list.insertBefore(li, newer);
+    scrollToBottom();
+    return li;
+  }
+
+  function submit(form) {
+    var t = composerText();
+    var chat = form.getAttribute("data-chat");
+    var text = t.value.replace(/\s+$/, "");
+    var reply = $("reply-to").value;
+    var sending = files.slice();
+    if (!text.trim() && sending.length === 0) return;
+    var pending = pendingBubble(text, sending.length);
+    t.value = "";
+    autosize();
+    files = [];
+    drawFiles();
+    setReply("");
+    try { localStorage.removeItem(draftKey(chat)); } catch (e) { /* storage off */ }
+
+    var uploads = sending.map(function (f) {
+      var fd = new FormData();
+      fd.append("file", f, f.name);
+      return api("POST", "/files", fd, true);
+    });
+    Promise.all(uploads).then(function (stored) {
+      var body = { text: text };
+      if (reply) body.reply_to_id = reply;
+      if (stored.length) body.attachments = stored.map(function (s) { return { file_id: s.id }; });
+      return api("POST", "/chats/" + chat + "/messages", body);
+    }).then(function (m) {
+      if (!pending) return;
+      if ($("msg-" + m.id)) { pending.remove(); return; } // its event came first
+      pending.id = "msg-" + m.id;
+      pending.classList.remove("msg-pending");
+      pending.setAttribute("data-id", m.id);
+      upsert(m.id);
+    }, function (err) {
+      if (pending) pending.remove();
+      toast(err.message + " Your message is back in the box.", "error");
+      if (chat === chatID()) {
+        t.value = text + (t.value ? "\n" + t.value : "");
+        autosize();
+        saveDraft();
+      }
+    });
+  }
+
+  // ---------- Events of the page ----------
+
+  document.addEventListener("keydown", function (e) {
+    if (!root) return;
+    var t = e.target;
+    if (t === composerText() && e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      var form = $("composer");
+      if (form) submit(form);
+      return;
+    }
+    if (t === composerText() && e.key === "Escape" && $("reply-to") && $("reply-to").value) {
+      e.preventDefault();
+      setReply("");
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey || typingInField(t)) return;
+    if (e.key === "/") {
+      var box = $("inbox-search");
+      if (box) {
+        e.preventDefault();
+        e.stopImmediatePropagation(); // the inbox's search, not the global one
+        box.focus();
+        box.select();
+      }
+    } else if (e.key === "j" || e.key === "k") {
+      e.preventDefault();
+      moveChat(e.key === "j" ? 1 : -1);
+    } else if (e.key === "e") {
+      var id = chatID();
+      if (id && root.getAttribute("data-can-write") === "true") { e.preventDefault(); closeChat(id); }
+    }
+  }, true);
+
+  function moveChat(step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll(".chat-row"));
+    if (!rows.length) return;
+    var focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".chat-row") : null;
+    var cur = focused || document.querySelector('.chat-row[aria-current="page"]');
+    var i = rows.indexOf(cur);
+    var next = rows[i < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, i + step))];
+    if (!next) return;
+    next.focus();
+    if (next !== cur) next.click();
+  }
+
+  function closeChat(id) {
+    api("PATCH", "/chats/" + id, { status: "closed" }).then(function () {
+      var t = toast("Chat closed.", "success");
+      if (t) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "btn btn-secondary btn-sm toast-action";
+        btn.textContent = "Undo";
+        btn.addEventListener("click", function () {
+          btn.disabled = true;
+          api("PATCH", "/chats/" + id, { status: "open" }).then(function () {
+            toast("Chat reopened.", "info");
+            refreshList();
+            chatChanged();
+            refreshContext();
+          }, function (err) { toast(err.message, "error"); });
+        });
+        t.insertBefore(btn, t.querySelector(".toast-close"));
+      }
+      refreshList();
+      chatChanged();
+      refreshContext();
+    }, function (err) { toast(err.message, "error"); });
+  }
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form instanceof HTMLFormElement && form.id === "composer") {
+      e.preventDefault();
+      submit(form);
+    }
+  });
+
+  document.addEventListener("input", function (e) {
+    if (e.target !== composerText()) return;
+    autosize();
+    saveDraft();
+    var id = chatID();
+    var now = Date.now();
+    if (id && now - lastTyping > 2000) {
+      lastTyping = now;
+      send({ type: "typing", data: { chat_id: id } });
+    }
+    var bot = $("composer-bot-typing");
+    if (id && bot && bot.checked && now - lastBotTyping > 4000) {
+      lastBotTyping = now;
+      api("POST", "/chats/" + id + "/typing").catch(function () {});
+    }
+  });
+
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t && t.id === "composer-file") { addFiles(t.files); t.value = ""; return; }
+    if (t && t.id === "composer-bot-typing") {
+      try { localStorage.setItem("kite.botTyping", t.checked ? "1" : "0"); } catch (err) { /* storage off */ }
+      return;
+    }
+    if (t instanceof HTMLSelectElement && t.hasAttribute("data-autosubmit") && t.form) t.form.requestSubmit();
+  });
+
+  document.addEventListener("paste", function (e) {
+    if (e.target !== composerText() || !e.clipboardData || !e.clipboardData.files.length) return;
+    e.preventDefault();
+    addFiles(e.clipboardData.files);
+  });
+
+  document.addEventListener("dragover", function (e) {
+    var c = chatEl();
+    if (!c || !c.contains(e.target) || !$("composer")) return;
+    e.preventDefault();
+    $("composer").classList.add("drop-target");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var f = $("composer");
+    if (f && (!e.relatedTarget || !chatEl().contains(e.relatedTarget))) f.classList.remove("drop-target");
+  });
+  document.addEventListener("drop", function (e) {
+    var c = chatEl();
+    if (!c || !c.contains(e.target) || !$("composer")) return;
+    e.preventDefault();
+    $("composer").classList.remove("drop-target");
+    addFiles(e.dataTransfer && e.dataTransfer.files);
+  });
+
+  document.addEventListener("click", function (e) {
+    var t = e.target instanceof Element ? e.target : null;
+    if (!t) return;
+    var el;
+    if ((el = t.closest("[data-reply]"))) {
+      setReply(el.getAttribute("data-reply"), el.getAttribute("data-reply-name"), el.getAttribute("data-reply-text"));
+    } else if (t.closest("[data-reply-cancel]")) {
+      setReply("");
+    } else if ((el = t.closest("[data-file-remove]"))) {
+      files.splice(Number(el.getAttribute("data-file-remove")), 1);
+      drawFiles();
+    } else if ((el = t.closest("[data-retry]"))) {
+      el.disabled = true;
+      var id = el.getAttribute("data-retry");
+      api("POST", "/messages/" + id + "/retry").then(function () { upsert(id); }, function (err) {
+        el.disabled = false;
+        toast(err.message, "error");
+      });
+    } else if ((el = t.closest("[data-viewer]"))) {
+      openViewer(el.getAttribute("data-viewer"), el.querySelector("img"));
+    } else if ((el = t.closest("[data-details-toggle]"))) {
+      var open = !root.hasAttribute("data-details-open");
+      root.toggleAttribute("data-details-open", open);
+      el.setAttribute("aria-expanded", String(open));
+    }
+  });
+
+  function openViewer(src, img) {
+    var d = document.createElement("dialog");
+    d.className = "viewer";
+    d.setAttribute("aria-label", img ? img.alt : "Picture");
+    var big = document.createElement("img");
+    big.src = src;
+    big.alt = img ? img.alt : "";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn btn-secondary btn-sm viewer-close";
+    close.textContent = "Close";
+    close.addEventListener("click", function () { d.close(); });
+    d.appendChild(big);
+    d.appendChild(close);
+    d.addEventListener("close", function () { d.remove(); });
+    d.addEventListener("click", function (ev) { if (ev.target === d) d.close(); });
+    document.body.appendChild(d);
+    d.showModal();
+    close.focus();
+  }
+
+  // The context panel's refused forms come back with their errors: show them.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail;
+    if (!d || !d.target || !d.xhr) return;
+    if (d.target.id === "context-panel" && d.xhr.status >= 400 && d.xhr.status < 500) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
+    // Older messages: keep what is on screen where it is.
+    if (d.target.classList && d.target.classList.contains("messages-older")) {
+      var s = $("chat-scroll");
+      if (s) s.setAttribute("data-from-bottom", String(s.scrollHeight - s.scrollTop));
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target) return;
+    if (target.id === "conversation") {
+      openedChat();
+      return;
+    }
+    var s = $("chat-scroll");
+    if (s && s.hasAttribute("data-from-bottom")) {
+      tidy();
+      s.scrollTop = s.scrollHeight - Number(s.getAttribute("data-from-bottom"));
+      s.removeAttribute("data-from-bottom");
+    }
+  });
+
+  // Chat rows swap the conversation in place: the address follows, so
+  // the browser's back button returns to the previous chat.
+  window.addEventListener("popstate", function () {
+    if (root && location.pathname.indexOf("/inbox") === 0) location.reload();
+  });
+
+  // openedChat sets up the conversation that was just drawn.
+  function openedChat() {
+    root.classList.toggle("inbox-has-chat", !!chatID());
+    root.removeAttribute("data-details-open");
+    markOpenRow();
+    subscribeChat();
+    typers = {};
+    drawTyping();
+    drawPresence();
+    files = [];
+    drawFiles();
+    restoreDraft();
+    var div = $("unread-divider");
+    var hit = document.querySelector(".msg-highlight");
+    if (hit) hit.scrollIntoView({ block: "center" });
+    else if (div) div.scrollIntoView({ block: "start" });
+    else scrollToBottom();
+    var name = $("chat-title");
+    baseTitle = (name ? name.textContent + " · " : "") + "Inbox · Kite";
+    showTotal($("nav-count-inbox"));
+    markRead();
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    announce(true);
+    if (document.visibilityState === "visible") {
+      markRead();
+      if (listStale) refreshList();
+    }
+  });
+  window.addEventListener("focus", function () { announce(true); });
+  window.addEventListener("blur", function () { announce(true); });
+
+  document.addEventListener("scroll", function (e) {
+    var t = e.target;
+    if (t && t.id === "chat-list" && listStale && t.scrollTop <= 40) refreshList();
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var t = e.detail && e.detail.target;
+    if (t && t.id === "nav-count-inbox") showTotal(t);
+    if (t && t.classList && t.classList.contains("nav-count")) showTotal($("nav-count-inbox"));
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    root = $("inbox");
+    if (!root) return;
+    me = root.getAttribute("data-user") || "";
+    orgID = root.getAttribute("data-org") || "";
+    if (chatID()) openedChat();
+    connect();
+    heartbeat = window.setInterval(function () { announce(true); drawPresence(); }, 25000);
+  });
+})();
