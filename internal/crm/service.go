@@ -28,7 +28,7 @@ type Service struct {
 	// noteSubjects and related are how records of capabilities above the
 	// CRM join its notes and timelines (subjects.go).
 	noteSubjects map[string]SubjectCheck
-	related      RelatedFunc
+	related      []RelatedFunc
 	panels       []PanelFunc
 }
 

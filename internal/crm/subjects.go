@@ -52,8 +52,9 @@ func (s *Service) AddNoteSubject(kind string, exists SubjectCheck) {
 	s.noteSubjects[kind] = exists
 }
 
-// RelateSubjects sets how timelines find related records.
-func (s *Service) RelateSubjects(fn RelatedFunc) { s.related = fn }
+// RelateSubjects adds a way timelines find related records (deals,
+// conversations); each capability above the CRM adds its own.
+func (s *Service) RelateSubjects(fn RelatedFunc) { s.related = append(s.related, fn) }
 
 // DeleteNotesOf removes the notes of a record being deleted, in its transaction.
 func (s *Service) DeleteNotesOf(ctx context.Context, tx bun.Tx, orgID, subject, id string) error {
@@ -64,9 +65,15 @@ func (s *Service) DeleteNotesOf(ctx context.Context, tx bun.Tx, orgID, subject, 
 // timelineSubjects is the record and its related records.
 func (s *Service) timelineSubjects(ctx context.Context, orgID, subject, id string) ([]string, error) {
 	ids := []string{id}
-	if s.related == nil || (subject != SubjectContact && subject != SubjectCompany) {
+	if subject != SubjectContact && subject != SubjectCompany {
 		return ids, nil
 	}
-	more, err := s.related(ctx, orgID, subject, id)
-	return append(ids, more...), err
+	for _, related := range s.related {
+		more, err := related(ctx, orgID, subject, id)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
+	}
+	return ids, nil
 }

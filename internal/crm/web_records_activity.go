@@ -41,7 +41,20 @@ type eventPayload struct {
 	Title     string `json:"title"`
 	FromStage string `json:"from_stage"`
 	ToStage   string `json:"to_stage"`
+	// Messages of the contact's conversations.
+	Message *struct {
+		Text   string `json:"text"`
+		Sender struct {
+			Name string `json:"name"`
+		} `json:"sender"`
+		Attachments []json.RawMessage `json:"attachments"`
+	} `json:"message"`
 }
+
+// timelineSkips are events that say nothing new about a contact: a card's
+// place in its column, and a message's later states (sent, fetched, read).
+var timelineSkips = map[string]bool{"deal.reordered": true, "message.sent": true, "message.failed": true,
+	"message.updated": true, "message.edited": true, "chat.read": true, "chat.assigned": true}
 
 // timeline turns events into lines, naming people and companies with one
 // query for all of them.
@@ -73,13 +86,21 @@ func (s *Service) timeline(r *http.Request, orgID string, kind recordKind, list 
 	}
 	out := make([]activityItem, 0, len(list))
 	for i, e := range list {
-		if e.Type == "deal.reordered" {
-			continue // a card's place in its column says nothing about the contact
+		if timelineSkips[e.Type] {
+			continue
 		}
 		p := payloads[i]
 		item := activityItem{Actor: actorName(e.Actor, members), At: e.OccurredAt, What: eventWhat(e.Type, kind, p)}
-		if e.Type == "note.created" {
+		switch e.Type {
+		case "note.created":
 			item.Parts = web.Linkify(p.Body)
+		case "message.received", "message.queued":
+			if p.Message != nil {
+				if e.Type == "message.received" {
+					item.Actor = p.Message.Sender.Name
+				}
+				item.Parts = web.Linkify(messageLine(p.Message.Text, len(p.Message.Attachments)))
+			}
 		}
 		if e.Type != "note.updated" {
 			for _, field := range slices.Sorted(maps.Keys(p.Changes)) {
@@ -123,8 +144,35 @@ func eventWhat(typ string, kind recordKind, p eventPayload) string {
 		return "changed the deal " + p.Title
 	case "deal.deleted":
 		return "deleted the deal " + p.Title
+	case "message.received":
+		return "wrote"
+	case "message.queued":
+		return "answered"
+	case "chat.created":
+		return "started a conversation"
+	case "chat.closed":
+		return "closed the conversation"
+	case "chat.reopened":
+		return "reopened the conversation"
+	case "chat.relinked":
+		return "linked a conversation"
 	}
 	return strings.ReplaceAll(typ, "_", " ")
+}
+
+// messageLine is a message as its timeline line quotes it.
+func messageLine(text string, files int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if r := []rune(text); len(r) > 280 {
+		text = string(r[:280]) + "…"
+	}
+	if files > 0 {
+		if text != "" {
+			text += " "
+		}
+		text += fmt.Sprintf("(%d attachment%s)", files, map[bool]string{true: "", false: "s"}[files == 1])
+	}
+	return text
 }
 
 // actorName names who caused an event: "user:<id>", "apikey:<id>", "system".

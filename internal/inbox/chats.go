@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
@@ -190,6 +191,9 @@ func (s *Service) UpdateChat(ctx context.Context, a org.Actor, id string, in Cha
 		chat.ContactID = &c.ID
 	}
 	if in.Status != nil {
+		if *in.Status != ChatOpen && *in.Status != ChatClosed {
+			return chat, invalidField("status", "A chat is open or closed.")
+		}
 		chat.Status = *in.Status
 	}
 	chat.UpdatedAt = s.now()
@@ -221,4 +225,18 @@ func (s *Service) UpdateChat(ctx context.Context, a org.Actor, id string, in Cha
 		return nil
 	})
 	return chat, err
+}
+
+// relatedChats gives the CRM a contact's (or a company's people's) chats,
+// whose messages belong in its timeline.
+func (s *Service) relatedChats(ctx context.Context, orgID, subject, id string) ([]string, error) {
+	var ids []string
+	q := s.db.Read.NewSelect().Model((*Chat)(nil)).Column("chat.id").Where("chat.org_id = ?", orgID)
+	if subject == crm.SubjectCompany {
+		q.Join("JOIN contacts AS ct ON ct.id = chat.contact_id").Where("ct.org_id = ?", orgID).Where("ct.company_id = ?", id)
+	} else {
+		q.Where("chat.contact_id = ?", id)
+	}
+	err := q.OrderExpr("chat.sort_at DESC").Limit(200).Scan(ctx, &ids)
+	return ids, err
 }

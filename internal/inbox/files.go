@@ -149,7 +149,7 @@ func (w *fetchWorker) Work(ctx context.Context, job *river.Job[fetchArgs]) error
 		m.fill()
 		var chat Chat
 		chat.ID = m.ChatID
-		return s.record(ctx, tx, m.OrgID, "system:"+ch.Kind, "message.updated", m.ID, messageEvent(chat, m))
+		return s.record(ctx, tx, m.OrgID, "system:"+ch.Kind, "message.updated", m.ChatID, messageEvent(chat, m))
 	})
 	if err != nil {
 		return err

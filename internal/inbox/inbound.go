@@ -248,7 +248,7 @@ func (s *Service) receiveEdit(ctx context.Context, tx bun.Tx, ch ChannelRecord, 
 		return err
 	}
 	m.fill()
-	return s.record(ctx, tx, ch.OrgID, "system:"+ch.Kind, "message.edited", m.ID, messageEvent(chat, m))
+	return s.record(ctx, tx, ch.OrgID, "system:"+ch.Kind, "message.edited", chat.ID, messageEvent(chat, m))
 }
 
 func (s *Service) setBlocked(ctx context.Context, tx bun.Tx, ch ChannelRecord, chat Chat, blocked bool) error {

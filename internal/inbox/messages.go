@@ -116,7 +116,7 @@ func (s *Service) Send(ctx context.Context, a org.Actor, chatID string, in Outgo
 			return err
 		}
 		m.fill()
-		return s.record(ctx, tx, a.OrgID, a.EventActor(), "message.queued", m.ID, messageEvent(chat, m))
+		return s.record(ctx, tx, a.OrgID, a.EventActor(), "message.queued", m.ChatID, messageEvent(chat, m))
 	})
 	if err != nil {
 		return Message{}, err
@@ -202,7 +202,7 @@ func (s *Service) Retry(ctx context.Context, a org.Actor, id string) (Message, e
 			return httpx.NewProblem(409, "not_failed", "Only a failed outgoing message can be sent again.")
 		}
 		m.Status, m.Error = StatusQueued, ""
-		return s.record(ctx, tx, a.OrgID, a.EventActor(), "message.queued", m.ID, map[string]any{"chat_id": m.ChatID, "message": m})
+		return s.record(ctx, tx, a.OrgID, a.EventActor(), "message.queued", m.ChatID, map[string]any{"chat_id": m.ChatID, "message": m})
 	})
 	if err == nil {
 		s.wakeSender(m.ChannelID)

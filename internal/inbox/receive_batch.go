@@ -271,7 +271,7 @@ func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow
 		if err != nil {
 			return err
 		}
-		evs = append(evs, events.Event{OrgID: m.OrgID, Type: "message.received", SubjectID: m.ID, Actor: "system:" + c.ChannelKind, Payload: payload})
+		evs = append(evs, events.Event{OrgID: m.OrgID, Type: "message.received", SubjectID: m.ChatID, Actor: "system:" + c.ChannelKind, Payload: payload})
 	}
 	if len(order) == 0 {
 		return nil

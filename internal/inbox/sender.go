@@ -342,7 +342,7 @@ func (x *sender) record(ctx context.Context, chat Chat, m Message, status, ext, 
 		if status == StatusFailed {
 			typ = "message.failed"
 		}
-		return x.s.record(ctx, tx, m.OrgID, "system:"+x.ch.Kind, typ, m.ID, messageEvent(chat, m))
+		return x.s.record(ctx, tx, m.OrgID, "system:"+x.ch.Kind, typ, m.ChatID, messageEvent(chat, m))
 	})
 	if err != nil {
 		x.s.log.Error("could not record a send's outcome", "message", m.ID, "status", status, "err", err)

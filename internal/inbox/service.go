@@ -55,9 +55,13 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, bl
 		log = slog.New(slog.DiscardHandler)
 	}
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-	return &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
+	s := &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
 		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1),
 		previews: linkpreview.New(linkpreview.Options{})}
+	if c != nil {
+		c.RelateSubjects(s.relatedChats)
+	}
+	return s
 }
 
 // AddChannel makes a channel adapter available to the inbox.

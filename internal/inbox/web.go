@@ -351,7 +351,10 @@ func (s *Service) fileDownload(w http.ResponseWriter, r *http.Request, c *org.We
 	}
 	h := w.Header()
 	h.Set("Content-Type", f.MIME)
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": f.Name}))
+	if f.Name != "" {
+		disp = mime.FormatMediaType(disp, map[string]string{"filename": f.Name})
+	}
+	h.Set("Content-Disposition", disp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=86400")
 	http.ServeContent(w, r, "", f.CreatedAt.Truncate(time.Second), body)
