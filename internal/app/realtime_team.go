@@ -23,11 +23,12 @@ func presenceTopic(orgID string) string { return orgTopic(orgID) + ".presence" }
 // chatTopic carries what happens in one chat beyond its events (typing).
 func chatTopic(orgID, chatID string) string { return orgTopic(orgID) + ".chat." + chatID }
 
-// How often one socket may announce itself: typing frames are sent while
-// keys are pressed, presence on every change of focus.
+// How often one socket may repeat itself: typing frames are sent while
+// keys are pressed, presence on every change of focus (a change of state
+// always goes through).
 const (
 	typingEvery   = 2 * time.Second
-	presenceEvery = 3 * time.Second
+	presenceEvery = time.Second
 )
 
 var (
@@ -39,7 +40,7 @@ var (
 func (a *App) teamActions(actor org.Actor) map[string]realtime.Action {
 	var mu sync.Mutex
 	var lastTyping, lastPresence time.Time
-	var lastChat string
+	var lastChat, lastState string
 	return map[string]realtime.Action{
 		"typing": func(ctx context.Context, data json.RawMessage) error {
 			var in struct {
@@ -70,9 +71,9 @@ func (a *App) teamActions(actor org.Actor) map[string]realtime.Action {
 			}
 			mu.Lock()
 			now := time.Now()
-			repeat := in.State == "online" && now.Sub(lastPresence) < presenceEvery
+			repeat := in.State == lastState && now.Sub(lastPresence) < presenceEvery
 			if !repeat {
-				lastPresence = now
+				lastPresence, lastState = now, in.State
 			}
 			mu.Unlock()
 			if repeat {

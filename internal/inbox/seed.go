@@ -28,7 +28,21 @@ type SeedOptions struct {
 	// UnreadEvery: every n-th chat has unread messages for each member
 	// (default 20, so 5% of chats).
 	UnreadEvery int
-	Seed        uint64
+	// LongChat, when above 0, adds one more chat holding that many
+	// messages, titled LongChatTitle(LongChat), so opening a long history
+	// can be timed; it is the newest chat, first in the list.
+	LongChat int
+	Seed     uint64
+}
+
+// maxLongChat bounds the long chat; a million messages already take
+// minutes to write.
+const maxLongChat = 1_000_000
+
+// LongChatTitle is the title of the long chat of a seed: the words find it
+// through the chat search and the count says which one when several exist.
+func LongChatTitle(messages int) string {
+	return fmt.Sprintf("Long conversation (%d messages)", messages)
 }
 
 // seedBatch is chats per transaction.
@@ -45,6 +59,9 @@ var seedLines = []string{"Hi, is the offer still valid?", "Can you send the invo
 func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progress func(done, total int)) (int, error) {
 	if o.Chats < 0 || o.Chats > 10_000_000 {
 		return 0, fmt.Errorf("seed: want 0 to 10,000,000 chats")
+	}
+	if o.LongChat < 0 || o.LongChat > maxLongChat {
+		return 0, fmt.Errorf("seed: want 0 to 1,000,000 messages in the long chat")
 	}
 	if o.Messages <= 0 {
 		o.Messages = 2
@@ -123,6 +140,11 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 			progress(start+n, o.Chats)
 		}
 	}
+	if o.LongChat > 0 {
+		if err := s.seedLongChat(ctx, ch, o.LongChat, now); err != nil {
+			return o.Chats, err
+		}
+	}
 	// The members' totals, from the unread rows just written.
 	if err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var rows []unreadRow
@@ -151,6 +173,50 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 		}
 	}
 	return o.Chats, nil
+}
+
+// seedLongChat adds one chat with n messages, alternating between the
+// customer and a member a minute apart and ending now. The chat row goes
+// first so the messages' foreign key holds; the messages follow in
+// transactions of seedBatch*2 rows, like the other seeded rows. The texts
+// cycle through seedLines by position, so the chat's preview is known
+// before its last message is built.
+func (s *Service) seedLongChat(ctx context.Context, ch ChannelRecord, n int, now time.Time) error {
+	now = now.Truncate(time.Microsecond)
+	first := now.Add(-time.Duration(n-1) * time.Minute)
+	c := Chat{ID: db.NewID(), OrgID: ch.OrgID, ChannelID: ch.ID, ChannelKind: ch.Kind, ExternalID: "999999",
+		Kind: ChatPrivate, Title: LongChatTitle(n), Status: ChatOpen, SortAt: now, LastMessageAt: &now, CreatedAt: first, UpdatedAt: now}
+	msg := func(j int) Message {
+		text := seedLines[j%len(seedLines)]
+		m := Message{ID: db.NewID(), OrgID: ch.OrgID, ChatID: c.ID, ChannelID: ch.ID, Direction: In, SenderKind: SenderContact,
+			SenderName: "Long Customer", Text: text, SearchText: crm.FoldForSearch(text), AttachmentsText: "[]", Status: StatusReceived,
+			CreatedAt: first.Add(time.Duration(j) * time.Minute)}
+		ext := strconv.Itoa(j + 1)
+		m.ExternalID = &ext
+		if j%2 == 1 {
+			m.Direction, m.SenderKind, m.SenderName, m.Status, m.ExternalID = Out, SenderUser, "Seed Owner", StatusSent, nil
+		}
+		return m
+	}
+	c.LastMessagePreview = preview(msg(n - 1))
+	if err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return seedInsert(ctx, tx, []Chat{c})
+	}); err != nil {
+		return err
+	}
+	msgs := make([]Message, 0, min(n, 2*seedBatch))
+	for start := 0; start < n; start += 2 * seedBatch {
+		msgs = msgs[:0]
+		for j := start; j < min(n, start+2*seedBatch); j++ {
+			msgs = append(msgs, msg(j))
+		}
+		if err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return seedInsert(ctx, tx, msgs)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedInsert writes rows with multi-row INSERTs sent as plain text: with

@@ -268,6 +268,7 @@
       subscribedChat = "";
       send({ type: "subscribe", topics: ["org." + orgID + ".presence"] });
       subscribeChat();
+      lastState = "";
       announce(true);
       if (connectedOnce) { refreshList(); refreshUnread(); }
       connectedOnce = true;
@@ -334,18 +335,22 @@
     return document.visibilityState === "visible" && document.hasFocus() ? "online" : "away";
   }
 
+  var lastState = "";
   function announce(force) {
     var now = Date.now();
-    if (!force && now - lastAnnounce < 5000) return;
+    var state = myState();
+    if (state === lastState && now - lastAnnounce < (force ? 1100 : 5000)) return;
+    if (!socket || socket.readyState !== 1) return;
     lastAnnounce = now;
-    send({ type: "presence", data: { state: myState() } });
+    lastState = state;
+    send({ type: "presence", data: { state: state } });
   }
 
   function presence(d) {
     if (!d.user_id || d.user_id === me) return;
     var known = people[d.user_id];
     people[d.user_id] = { name: d.name || "A teammate", state: d.state, at: Date.now() };
-    if (!known) announce(false); // a newcomer learns about us at once
+    if (!known) window.setTimeout(function () { announce(true); }, 1100); // a newcomer learns about us at once
     drawPresence();
   }
 
@@ -571,11 +576,21 @@
 
   // ---------- Events of the page ----------
 
+  // Enter sends: the line break it would type is held back until the key
+  // is up (some input methods insert it after keydown as well).
+  var holdBreak = false;
+  document.addEventListener("beforeinput", function (e) {
+    if (holdBreak && e.target === composerText() && (e.inputType === "insertLineBreak" || e.inputType === "insertParagraph" ||
+      (e.inputType === "insertText" && (e.data === "\n" || e.data === "\r")))) e.preventDefault();
+  });
+  document.addEventListener("keyup", function (e) { if (e.key === "Enter") holdBreak = false; });
+
   document.addEventListener("keydown", function (e) {
     if (!root) return;
     var t = e.target;
     if (t === composerText() && e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
+      holdBreak = true;
       var form = $("composer");
       if (form) submit(form);
       return;

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/kite-crm/kite/internal/channel/telegram/telegramtest"
+	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/browsertest"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/dbtest"
+)
+
+// keys types into the focused element (or the page).
+func (u *uiTab) keys(k string) {
+	u.t.Helper()
+	u.do(chromedp.KeyEvent(k))
+}
+
+// Two people work one inbox in two browsers while the fake Bot API plays
+// the customer: each sees the other online, typing, replying and taking
+// the chat, and the customer's messages arrive without a reload.
+func TestBrowserInboxTwoAgents(t *testing.T) {
+	t.Parallel()
+	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
+	token, _ := k.connectBot(t, 1909, "acme_two_bot")
+	bea := k.api.signUp("bea@example.com", "")
+	owner := org.Actor{UserID: k.admin.UserID, Name: "Owner", OrgID: k.admin.OrgID, Role: org.Owner}
+	if _, err := k.app.Orgs.AddMember(context.Background(), owner, "bea@example.com", org.Member); err != nil {
+		t.Fatal(err)
+	}
+	customer := telegramtest.User{ID: 8801, FirstName: "Nils", LastName: "Berg"}
+	k.tg.UserSays(token, customer, "Hi, is the Pro plan available?")
+	k.waitDelivered(t, token)
+	chatID := k.firstChat(t)
+
+	ana := newUITab(t, k.app)
+	ana.signIn("owner@example.com", testPassword, "/")
+	ana.open("/inbox")
+	ana.mustSee("#chat-list", "Nils Berg", "is the Pro plan available?")
+	ana.waitFor("the unread count in the title", `document.title.startsWith("(1) ")`)
+	ana.click("#chat-row-" + chatID)
+	ana.waitFor("the chat to open", `location.pathname === "/inbox/`+chatID+`" && document.querySelector("#chat-title")`)
+	ana.mustSee("#messages", "New messages", "Hi, is the Pro plan available?")
+	ana.waitFor("the chat read", `!document.querySelector("#chat-row-`+chatID+` .unread-badge") && !document.title.startsWith("(")`)
+
+	bee := newUITab(t, k.app)
+	bee.signIn(bea.Email, testPassword, "/")
+	bee.open("/inbox")
+	bee.keys("j") // the first chat, from the keyboard
+	bee.waitFor("j to open the chat", `location.pathname === "/inbox/`+chatID+`"`)
+
+	// Presence: each sees the other online.
+	ana.waitFor("Bea online", `[...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("bea@example.com"))`)
+	bee.waitFor("the owner online", `[...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("owner@example.com"))`)
+
+	// Ana types: Bea sees it; Ana sends with Enter: Bea sees the answer.
+	ana.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "Yes, it is"))
+	bee.waitFor("the typing notice", `document.getElementById("typing").textContent.includes("is typing")`)
+	bee.mustSee("#typing", "owner@example.com")
+	ana.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), " - shall I send a quote?"+kb.Enter))
+	ana.waitFor("the answer sent", `[...document.querySelectorAll(".msg-out")].some(m => m.textContent.includes("shall I send a quote?") && m.dataset.status === "sent")`)
+	if got := ana.eval(`document.getElementById("composer-text").value`); got != "" {
+		t.Errorf("the composer kept %q after sending", got)
+	}
+	bee.waitFor("the teammate's answer", `document.getElementById("messages").textContent.includes("shall I send a quote?")`)
+	eventually(t, 10*time.Second, func() string {
+		for _, m := range k.tg.Sent(token) {
+			if m.Text == "Yes, it is - shall I send a quote?" {
+				return ""
+			}
+		}
+		return "Telegram did not get the answer"
+	})
+	if n := ana.eval(`document.querySelectorAll(".msg-out").length`); n != "1" {
+		t.Errorf("the answer is drawn %s times in the sender's window", n)
+	}
+
+	// The customer answers: both windows show it at once, once.
+	k.tg.UserSays(token, customer, "Yes please, for 12 seats")
+	for _, u := range []*uiTab{ana, bee} {
+		u.waitFor("the customer's reply", `document.getElementById("messages").textContent.includes("for 12 seats")`)
+	}
+	if n := bee.eval(`[...document.querySelectorAll(".msg-in")].filter(m => m.textContent.includes("for 12 seats")).length`); n != "1" {
+		t.Errorf("the customer's reply is drawn %s times", n)
+	}
+
+	// Ana gives the chat to Bea in the context panel: Bea's header follows.
+	ana.waitFor("the context panel", `document.getElementById("ctx-assignee")`)
+	ana.do(chromedp.SetValue(chromedp.CSS("#ctx-assignee"), bea.UserID))
+	ana.eval(`document.getElementById("ctx-assignee").dispatchEvent(new Event("change", {bubbles: true}))`)
+	bee.waitFor("the assignment", `document.getElementById("chat-header").textContent.includes("Assigned to User bea@example.com")`)
+
+	// A draft stays with its chat across a reload.
+	bee.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "draft for Nils"))
+	time.Sleep(400 * time.Millisecond)
+	bee.open("/inbox/" + chatID)
+	bee.waitFor("the draft", `document.getElementById("composer-text").value === "draft for Nils"`)
+
+	// Reply to a message from its button.
+	bee.eval(`document.querySelector(".msg-in [data-reply]").click()`)
+	bee.waitFor("the reply preview", `!document.getElementById("reply-preview").hidden`)
+	bee.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), kb.Enter))
+	bee.waitFor("the reply with its quote", `[...document.querySelectorAll(".msg-out")].some(m => m.querySelector(".msg-quote") && m.textContent.includes("draft for Nils"))`)
+	ana.waitFor("the reply in the other window", `[...document.querySelectorAll(".msg-out")].some(m => m.querySelector(".msg-quote") && m.textContent.includes("draft for Nils"))`)
+
+	// / searches; e closes the chat, which the other window shows.
+	ana.eval(`document.activeElement && document.activeElement.blur()`)
+	ana.keys("/")
+	if id := ana.eval(`document.activeElement.id`); id != "inbox-search" {
+		t.Errorf("/ focused %q", id)
+	}
+	ana.eval(`document.activeElement.blur()`)
+	ana.keys("e")
+	ana.toastSays("Chat closed.")
+	bee.waitFor("the closed badge", `document.getElementById("chat-header").textContent.includes("Closed")`)
+
+	browsertest.Axe(t, ana.ctx, "inbox with an open chat")
+	ana.open("/inbox")
+	browsertest.Axe(t, ana.ctx, "inbox list")
+	ana.noPageErrors()
+	bee.noPageErrors()
+	if !strings.HasPrefix(ana.eval("document.title"), "Inbox") {
+		t.Errorf("title %q", ana.eval("document.title"))
+	}
+}
