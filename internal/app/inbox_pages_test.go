@@ -9,6 +9,8 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
+	"github.com/kite-crm/kite/internal/platform/linkpreview"
 	"github.com/kite-crm/kite/internal/web/webtest"
 )
 
@@ -426,3 +429,60 @@ func tinyPNG(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+
+// A web address in a message gets a preview card, fetched by the server:
+// the picture comes from Kite's origin; private addresses are refused.
+func TestInboxLinkPreviews(t *testing.T) {
+	t.Parallel()
+	d := startInboxDesk(t, db.SQLite)
+	pic := tinyPNG(t)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/pic.png" {
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(pic)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><head><title>Fallback</title><meta property="og:title" content="Pro plan pricing">
+			<meta property="og:description" content="Seats, support &amp; more"><meta property="og:image" content="/pic.png">
+			<meta property="og:site_name" content="Acme Docs"></head><body>x</body></html>`)
+	}))
+	t.Cleanup(site.Close)
+	link := site.URL + "/pricing"
+	d.tg.UserSays(d.token, telegramtest.User{ID: 5404, FirstName: "Ola"}, "See "+link+".")
+	chatID := d.firstChat(t)["id"].(string)
+
+	p := okPage(t, d.owner, "/inbox/"+chatID)
+	slot := p.Find(".msg-preview")
+	if slot == nil || webtest.Attr(slot, "hx-get") != "/inbox/preview?url="+url.QueryEscape(link) {
+		t.Fatalf("no preview slot:\n%s", p.Text("#messages"))
+	}
+	if a := p.Find(".msg-text a"); a == nil || webtest.Attr(a, "href") != link {
+		t.Errorf("the address is not a link (trailing dot kept out)")
+	}
+	// Kite's own fetcher refuses loopback: no card.
+	if card := d.owner.Get(webtest.Attr(slot, "hx-get"), "HX-Request", "true"); card.Status != 200 || strings.TrimSpace(card.Body) != "" {
+		t.Errorf("a loopback page got a card: %d %q", card.Status, card.Body)
+	}
+	if img := d.owner.Get("/inbox/preview/image?url=" + url.QueryEscape(link)); img.Status != http.StatusNotFound {
+		t.Errorf("a loopback picture: %d", img.Status)
+	}
+
+	d.a.Inbox.UsePreviews(linkpreview.New(linkpreview.Options{AllowAddr: func(a netip.Addr) bool { return a.IsLoopback() }}))
+	card := d.owner.Get(webtest.Attr(slot, "hx-get"), "HX-Request", "true")
+	if card.Status != 200 || card.Find(".link-card-title") == nil || card.Text(".link-card-title") != "Pro plan pricing" ||
+		card.Text(".link-card-text") != "Seats, support & more" || card.Text(".link-card-site") != "Acme Docs" {
+		t.Fatalf("card: %d\n%s", card.Status, card.Body)
+	}
+	src := webtest.Attr(card.Find("img.link-card-image"), "src")
+	if src != "/inbox/preview/image?url="+url.QueryEscape(link) {
+		t.Errorf("the picture is not served by Kite: %q", src)
+	}
+	img := d.owner.Get(src)
+	if img.Status != 200 || img.Header.Get("Content-Type") != "image/png" || img.Body != string(pic) {
+		t.Errorf("picture: %d %s", img.Status, img.Header.Get("Content-Type"))
+	}
+	if bad := d.owner.Get("/inbox/preview?url=" + url.QueryEscape("javascript:alert(1)")); bad.Status != http.StatusBadRequest {
+		t.Errorf("a javascript: address: %d", bad.Status)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/kite-crm/kite/internal/channel/telegram/telegramtest"
+	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
 )
 
@@ -64,6 +65,111 @@ func TestInboxEventsReachTheAgentsSocket(t *testing.T) {
 		json.Unmarshal(seen["message.received"], &rec)
 		if rec.ChatID != chatID || rec.Message.Text != "is anyone there?" {
 			t.Errorf("message.received frame = %s", seen["message.received"])
+		}
+	})
+}
+
+// realtimeSocket opens a socket as acc in its org.
+func realtimeSocket(ctx context.Context, t *testing.T, a *App, acc account) *websocket.Conn {
+	t.Helper()
+	sock, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/realtime?org_id="+acc.OrgID,
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + acc.Access}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.CloseNow() })
+	return sock
+}
+
+type teamFrame struct {
+	Type string         `json:"type"`
+	Data map[string]any `json:"data"`
+}
+
+// nextFrame reads frames until one of type typ arrives.
+func nextFrame(ctx context.Context, t *testing.T, sock *websocket.Conn, typ string) teamFrame {
+	t.Helper()
+	for {
+		_, data, err := sock.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for a %s frame: %v", typ, err)
+		}
+		var f teamFrame
+		json.Unmarshal(data, &f)
+		if f.Type == typ {
+			return f
+		}
+	}
+}
+
+func sendFrame(ctx context.Context, t *testing.T, sock *websocket.Conn, frame any) {
+	t.Helper()
+	b, _ := json.Marshal(frame)
+	if err := sock.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Teammates' typing and presence go from one socket to the others of the
+// org that listen (on every replica through the hub), never to another
+// org; bad frames get an error frame and change nothing.
+func TestTeamPresenceAndTypingFrames(t *testing.T) {
+	t.Parallel()
+	dbtest.EachBackend(t, true, func(t *testing.T, b dbtest.Backend) {
+		a := startApp(t, testConfig(t, b))
+		api := newClient(t, a)
+		owner := api.signUp("owner@example.com", "Acme")
+		bea := api.signUp("bea@example.com", "")
+		actor := org.Actor{UserID: owner.UserID, Name: "Owner", OrgID: owner.OrgID, Role: org.Owner}
+		if _, err := a.Orgs.AddMember(context.Background(), actor, "bea@example.com", org.Member); err != nil {
+			t.Fatal(err)
+		}
+		bea.OrgID = owner.OrgID
+		stranger := api.signUp("eve@example.com", "Other")
+
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		chat := "01900000-0000-7000-8000-0000000000aa"
+		mine, hers, eve := realtimeSocket(ctx, t, a, owner), realtimeSocket(ctx, t, a, bea), realtimeSocket(ctx, t, a, stranger)
+		sendFrame(ctx, t, hers, map[string]any{"type": "subscribe", "topics": []string{"org." + owner.OrgID + ".presence", "org." + owner.OrgID + ".chat." + chat}})
+		if f := nextFrame(ctx, t, hers, "subscribed"); len(f.Data["topics"].([]any)) != 2 {
+			t.Fatalf("subscribe: %v", f.Data)
+		}
+		sendFrame(ctx, t, eve, map[string]any{"type": "subscribe", "topics": []string{"org." + owner.OrgID + ".presence"}})
+		if f := nextFrame(ctx, t, eve, "subscribed"); len(f.Data["denied"].([]any)) != 1 {
+			t.Fatalf("another org's presence was granted: %v", f.Data)
+		}
+
+		sendFrame(ctx, t, mine, map[string]any{"type": "presence", "data": map[string]any{"state": "online"}})
+		if f := nextFrame(ctx, t, hers, "presence"); f.Data["user_id"] != owner.UserID || f.Data["state"] != "online" || f.Data["name"] != "User owner@example.com" {
+			t.Errorf("presence frame: %v", f.Data)
+		}
+		sendFrame(ctx, t, mine, map[string]any{"type": "typing", "data": map[string]any{"chat_id": chat}})
+		if f := nextFrame(ctx, t, hers, "typing"); f.Data["chat_id"] != chat || f.Data["user_id"] != owner.UserID {
+			t.Errorf("typing frame: %v", f.Data)
+		}
+		// A change of state goes out at once, even right after the last one.
+		sendFrame(ctx, t, mine, map[string]any{"type": "presence", "data": map[string]any{"state": "away"}})
+		if f := nextFrame(ctx, t, hers, "presence"); f.Data["state"] != "away" {
+			t.Errorf("away: %v", f.Data)
+		}
+
+		for _, bad := range []map[string]any{
+			{"type": "typing", "data": map[string]any{"chat_id": "../../org.x"}},
+			{"type": "typing", "data": map[string]any{}},
+			{"type": "presence", "data": map[string]any{"state": "busy"}},
+			{"type": "wave"},
+		} {
+			sendFrame(ctx, t, mine, bad)
+			if f := nextFrame(ctx, t, mine, "error"); f.Data["message"] == "" {
+				t.Errorf("%v: error frame %v", bad, f.Data)
+			}
+		}
+		// The stranger heard nothing of it: its next frame is its own error.
+		sendFrame(ctx, t, eve, map[string]any{"type": "wave"})
+		_, data, err := eve.Read(ctx)
+		if err != nil || !strings.Contains(string(data), `"error"`) {
+			t.Errorf("another org's socket got %s (%v)", data, err)
 		}
 	})
 }

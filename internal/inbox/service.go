@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -36,7 +37,7 @@ type Service struct {
 	queue  *jobs.Queue
 	deals  *pipeline.Service // the context panel's deals; nil leaves them out
 	// previews fetches link previews for messages' web addresses.
-	previews *linkpreview.Fetcher
+	previews atomic.Pointer[linkpreview.Fetcher]
 
 	mu       sync.Mutex
 	channels map[string]Channel // by kind
@@ -56,8 +57,8 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, bl
 	}
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	s := &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
-		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1),
-		previews: linkpreview.New(linkpreview.Options{})}
+		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1)}
+	s.previews.Store(linkpreview.New(linkpreview.Options{}))
 	if c != nil {
 		c.RelateSubjects(s.relatedChats)
 	}
@@ -84,7 +85,7 @@ func (s *Service) RegisterJobs(reg *jobs.Registry) {
 }
 
 // UsePreviews replaces the link preview fetcher (tests allow loopback).
-func (s *Service) UsePreviews(f *linkpreview.Fetcher) { s.previews = f }
+func (s *Service) UsePreviews(f *linkpreview.Fetcher) { s.previews.Store(f) }
 
 // UseQueue gives the service the job queue it enqueues into.
 func (s *Service) UseQueue(q *jobs.Queue) { s.queue = q }

@@ -25,7 +25,7 @@ func (s *Service) previewCard(w http.ResponseWriter, r *http.Request, c *org.Web
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), previewWait)
 	defer cancel()
-	p, err := s.previews.Fetch(ctx, link)
+	p, err := s.previews.Load().Fetch(ctx, link)
 	w.Header().Set("Cache-Control", "private, max-age=600")
 	if err != nil || p.Empty() {
 		// No card: the link in the message stays as it is.
@@ -43,7 +43,7 @@ func (s *Service) previewImage(w http.ResponseWriter, r *http.Request, c *org.We
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), previewWait)
 	defer cancel()
-	data, typ, err := s.previews.Image(ctx, link)
+	data, typ, err := s.previews.Load().Image(ctx, link)
 	if err != nil {
 		http.Error(w, "No picture for this link.", http.StatusNotFound)
 		return
