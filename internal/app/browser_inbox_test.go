@@ -129,3 +129,47 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 		t.Errorf("title %q", ana.eval("document.title"))
 	}
 }
+
+// The socket drops (here: the server closes it) while the customer
+// writes; the page reconnects, replays what it missed and shows each
+// message once. On a narrow screen the inbox shows one pane at a time.
+func TestBrowserInboxCatchesUpAndFolds(t *testing.T) {
+	t.Parallel()
+	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
+	token, _ := k.connectBot(t, 1910, "acme_fold_bot")
+	customer := telegramtest.User{ID: 8802, FirstName: "Ivo"}
+	k.tg.UserSays(token, customer, "first")
+	k.waitDelivered(t, token)
+	chatID := k.firstChat(t)
+
+	u := newUITab(t, k.app)
+	u.signIn("owner@example.com", testPassword, "/")
+	u.open("/inbox/" + chatID)
+	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
+	for i, text := range []string{"second", "third"} {
+		k.app.revokeRealtime(k.admin.OrgID, k.admin.UserID) // every socket of the owner closes
+		u.waitFor("the lost connection shown", `document.getElementById("inbox").dataset.live === "false" && !document.getElementById("inbox-offline").hidden`)
+		k.tg.UserSays(token, customer, text)
+		k.waitDelivered(t, token)
+		u.waitFor("the message sent while disconnected", `document.getElementById("messages").textContent.includes("`+text+`")`)
+		if n := u.eval(`[...document.querySelectorAll(".msg-in .msg-text")].filter(m => m.textContent === "` + text + `").length`); n != "1" {
+			t.Errorf("round %d: %q drawn %s times", i, text, n)
+		}
+		u.waitFor("the connection back", `document.getElementById("inbox").dataset.live === "true" && document.getElementById("inbox-offline").hidden`)
+	}
+
+	u.do(chromedp.EmulateViewport(600, 900))
+	u.open("/inbox/" + chatID)
+	if got := u.eval(`getComputedStyle(document.querySelector(".inbox-list")).display`); got != "none" {
+		t.Errorf("narrow screen with a chat open shows the list (%s)", got)
+	}
+	u.click(".chat-back")
+	u.waitPage("/inbox")
+	if got := u.eval(`getComputedStyle(document.querySelector(".inbox-list")).display`); got == "none" {
+		t.Error("narrow screen without a chat hides the list")
+	}
+	if got := u.eval(`getComputedStyle(document.querySelector(".inbox-conversation")).display`); got != "none" {
+		t.Errorf("narrow screen without a chat shows the empty conversation (%s)", got)
+	}
+	u.noPageErrors()
+}

@@ -429,7 +429,6 @@ func tinyPNG(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-
 // A web address in a message gets a preview card, fetched by the server:
 // the picture comes from Kite's origin; private addresses are refused.
 func TestInboxLinkPreviews(t *testing.T) {

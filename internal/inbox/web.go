@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/web"
 )
 
@@ -111,7 +112,7 @@ func (s *Service) chatPage(w http.ResponseWriter, r *http.Request, c *org.WebCtx
 func (s *Service) renderInbox(w http.ResponseWriter, r *http.Request, c *org.WebCtx, chatID string) {
 	lq := readListQuery(r.URL.Query())
 	v := inboxView{List: listView{Query: lq, Now: c.Now, Loc: c.Loc, OpenID: chatID}, OrgID: c.Org.ID, UserID: c.Actor.UserID,
-		UserName: c.P.User.Name, CanWrite: c.Can(org.InboxWrite)}
+		UserName: c.P.User.Name, CanWrite: c.Can(org.InboxWrite), Since: events.PositionAt(c.Now)}
 	var err error
 	if chatID != "" {
 		cv, err := s.loadChat(r, c, chatID, r.URL.Query().Get("m"))

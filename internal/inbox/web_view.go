@@ -20,6 +20,7 @@ type inboxView struct {
 	OrgID, UserID string
 	UserName      string
 	CanWrite      bool
+	Since         string // the realtime replay position of the page
 }
 
 // listView is the chat list pane.

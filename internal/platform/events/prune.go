@@ -68,3 +68,9 @@ func timeOfID(id string) (time.Time, bool) {
 	sec, nsec := u.Time().UnixTime()
 	return time.Unix(sec, nsec), true
 }
+
+// PositionAt is a replay position for a page drawn at t: a client that
+// connects with ?since=PositionAt(t) is sent the events from then on (and
+// the ReplaySlack before), so none falls between drawing the page and
+// opening its socket.
+func PositionAt(t time.Time) string { return idAt(t) }

@@ -209,6 +209,7 @@
   function connect() {
     var b = board();
     if (!b || !("WebSocket" in window)) return;
+    if (!lastID) lastID = b.getAttribute("data-since") || ""; // replay from when the page was drawn
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/realtime?org_id=" +
       encodeURIComponent(b.getAttribute("data-org")) + (lastID ? "&since=" + encodeURIComponent(lastID) : "");
     socket = new WebSocket(url);

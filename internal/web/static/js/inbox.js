@@ -265,6 +265,7 @@
     socket = new WebSocket(url);
     socket.addEventListener("open", function () {
       backoff = 500;
+      live(true);
       subscribedChat = "";
       send({ type: "subscribe", topics: ["org." + orgID + ".presence"] });
       subscribeChat();
@@ -284,10 +285,19 @@
     });
     socket.addEventListener("close", function () {
       socket = null;
+      live(false);
       var wait = backoff + Math.floor(Math.random() * 250);
       backoff = Math.min(backoff * 2, 10000);
       window.setTimeout(connect, wait);
     });
+  }
+
+  // live shows whether updates are flowing; a lost connection says so
+  // until the socket is back (and has replayed what it missed).
+  function live(on) {
+    root.setAttribute("data-live", String(on));
+    var note = $("inbox-offline");
+    if (note) note.hidden = on || !connectedOnce;
   }
 
   var contextTimer = null;
@@ -847,6 +857,7 @@
     if (!root) return;
     me = root.getAttribute("data-user") || "";
     orgID = root.getAttribute("data-org") || "";
+    lastID = root.getAttribute("data-since") || ""; // replay from when the page was drawn
     if (chatID()) openedChat();
     connect();
     heartbeat = window.setInterval(function () { announce(true); drawPresence(); }, 25000);
