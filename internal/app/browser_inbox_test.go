@@ -59,8 +59,18 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 	ana.waitFor("Bea online", `[...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("bea@example.com"))`)
 	bee.waitFor("the owner online", `[...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("owner@example.com"))`)
 
-	// Ana types: Bea sees it; Ana sends with Enter: Bea sees the answer.
+	// Ana types (showing the customer the bot typing, as she opted in):
+	// Bea sees it; Ana sends with Enter: Bea sees the answer.
+	ana.click("#composer-bot-typing")
 	ana.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "Yes, it is"))
+	eventually(t, 5*time.Second, func() string {
+		for _, c := range k.tg.Calls(token) {
+			if c.Method == "sendChatAction" {
+				return ""
+			}
+		}
+		return "the customer never saw the bot typing"
+	})
 	bee.waitFor("the typing notice", `document.getElementById("typing").textContent.includes("is typing")`)
 	bee.mustSee("#typing", "owner@example.com")
 	ana.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), " - shall I send a quote?"+kb.Enter))

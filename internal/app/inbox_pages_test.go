@@ -321,6 +321,15 @@ func TestInboxContextPanel(t *testing.T) {
 				t.Errorf("contact timeline:\n%s", text)
 			}
 
+			// The company of the contact shows it too.
+			_, co := d.api(d.owner, "POST", "/companies", map[string]any{"name": "Sousa Lda"})
+			if status, _ := d.api(d.owner, "PATCH", "/contacts/"+contactID, map[string]any{"company_id": co["id"]}); status != 200 {
+				t.Fatalf("link the company: %d", status)
+			}
+			if text := okPage(t, d.owner, "/companies/"+co["id"].(string)).Text("main"); !strings.Contains(text, "I want 40 seats") {
+				t.Errorf("company timeline:\n%s", text)
+			}
+
 			// Relink to Ana, then close the chat.
 			if p := d.owner.Post(base+"/link", url.Values{"contact_id": {""}}); p.Status != http.StatusUnprocessableEntity {
 				t.Errorf("relink to nobody: %d", p.Status)
