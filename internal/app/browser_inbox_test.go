@@ -130,6 +130,20 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 	ana.toastSays("Chat closed.")
 	bee.waitFor("the closed badge", `document.getElementById("chat-header").textContent.includes("Closed")`)
 
+	// Bea watches the contact's page while Ana opens a deal from the inbox
+	// and the customer writes again: the page follows without a reload.
+	contactID := bee.eval(`document.getElementById("chat").dataset.contact`)
+	bee.open("/contacts/" + contactID)
+	bee.waitFor("the live page", `document.getElementById("record-layout").dataset.live === "true"`)
+	ana.waitFor("the panel after closing", `document.getElementById("context-panel").textContent.includes("Reopen the chat")`)
+	ana.eval(`[...document.querySelectorAll("#context-panel details")].forEach(d => d.open = true)`)
+	ana.fill("#ctx-deal-title", "Pro for 12 seats")
+	ana.click("#context-panel form[hx-post$='/deals'] button[type=submit]")
+	bee.waitFor("the new deal on the contact's page", `document.getElementById("deals").textContent.includes("Pro for 12 seats")`)
+	k.tg.UserSays(token, customer, "And an invoice, please")
+	bee.waitFor("the message in the activity", `document.getElementById("activity").textContent.includes("And an invoice, please")`)
+	bee.open("/inbox/" + chatID)
+
 	browsertest.Axe(t, ana.ctx, "inbox with an open chat")
 	ana.open("/inbox")
 	browsertest.Axe(t, ana.ctx, "inbox list")

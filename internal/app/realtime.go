@@ -59,7 +59,7 @@ func (a *App) realtimeGate(r *http.Request) (realtime.Access, error) {
 }
 
 func eventFrame(ev events.Event) []byte {
-	b, _ := json.Marshal(realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Data: ev.Payload})
+	b, _ := json.Marshal(realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Subject: ev.SubjectID, Data: ev.Payload})
 	return b
 }
 
@@ -67,7 +67,7 @@ func eventFrame(ev events.Event) []byte {
 // replica, right after its transaction commits. A lost publish is found
 // again by the socket's ?since= replay.
 func (a *App) publishEvent(ctx context.Context, ev events.Event) {
-	if err := a.Hub.Publish(ctx, realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Data: ev.Payload}); err != nil {
+	if err := a.Hub.Publish(ctx, realtime.Message{Topic: orgTopic(ev.OrgID), Type: ev.Type, ID: ev.ID, Subject: ev.SubjectID, Data: ev.Payload}); err != nil {
 		a.log.Warn("could not push an event to sockets", "org", ev.OrgID, "event", ev.ID, "type", ev.Type, "err", err)
 	}
 }

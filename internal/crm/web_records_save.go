@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/web"
 )
 
@@ -99,7 +100,10 @@ func (s *Service) renderDetail(w http.ResponseWriter, r *http.Request, c *org.We
 		web.ServerError(w, r, s.log, err)
 		return
 	}
-	s.orgs.Render(w, r, errs.StatusOr(http.StatusOK), recordPage(c.Page(d.Name, kind.Plural), v))
+	p := c.Page(d.Name, kind.Plural)
+	p.Scripts = []string{web.AssetRecord}
+	v.OrgID, v.Since = c.Org.ID, events.PositionAt(c.Now)
+	s.orgs.Render(w, r, errs.StatusOr(http.StatusOK), recordPage(p, v))
 }
 
 // formView is the page of a new record.

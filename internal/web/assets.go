@@ -32,6 +32,10 @@ const AssetBoard = "js/board.js"
 // moves between chats, presence and typing.
 const AssetInbox = "js/inbox.js"
 
+// AssetRecord keeps a contact's or company's page live: its activity and
+// deals follow what teammates and customers do.
+const AssetRecord = "js/record.js"
+
 // AssetInboxCSS lays out the inbox's three panes.
 const AssetInboxCSS = "css/inbox.css"
 

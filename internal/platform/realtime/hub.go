@@ -18,10 +18,13 @@ import (
 // Message is one update for the subscribers of a topic. It reaches the
 // browser as the JSON frame {"topic", "type", "id", "data"}.
 type Message struct {
-	Topic string          `json:"topic"`
-	Type  string          `json:"type"`
-	ID    string          `json:"id,omitempty"`
-	Data  json.RawMessage `json:"data,omitempty"`
+	Topic string `json:"topic"`
+	Type  string `json:"type"`
+	ID    string `json:"id,omitempty"`
+	// Subject is the record an event is about (a contact, a deal, a chat),
+	// so a page of that record can tell its own events.
+	Subject string          `json:"subject,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
 }
 
 // broker carries a published frame to every replica's hub; each replica then
