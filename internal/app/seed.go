@@ -27,6 +27,7 @@ type seedOptions struct {
 	deals     int
 	pipelines int
 	chats     int
+	longChat  int
 }
 
 // seedFlags parses the seed flags out of args and returns the rest (the
@@ -42,6 +43,7 @@ func seedFlags(args []string) (seedOptions, []string, error) {
 	fs.IntVar(&o.deals, "deals", o.deals, "open deals to create, spread over -pipelines")
 	fs.IntVar(&o.pipelines, "pipelines", o.pipelines, "pipelines holding the deals, the default one included")
 	fs.IntVar(&o.chats, "chats", o.chats, "inbox chats to create, two messages each, 5% of them unread")
+	fs.IntVar(&o.longChat, "chat-messages", 0, "messages of one more chat, titled \"Long conversation (N messages)\" (kitebench chat-open)")
 	var mine, rest []string
 	for i := 0; i < len(args); i++ {
 		name := strings.TrimLeft(strings.SplitN(args[i], "=", 2)[0], "-")
@@ -70,6 +72,9 @@ func seedFlags(args []string) (seedOptions, []string, error) {
 	}
 	if o.chats < 0 || o.chats > 10_000_000 {
 		return o, nil, fmt.Errorf("seed: -chats must be 0–10,000,000")
+	}
+	if o.longChat < 0 || o.longChat > 1_000_000 {
+		return o, nil, fmt.Errorf("seed: -chat-messages must be 0–1,000,000")
 	}
 	return o, rest, nil
 }
@@ -124,7 +129,7 @@ func seed(cfg config.Config, o seedOptions, out io.Writer) error {
 			return err
 		}
 	}
-	if o.chats > 0 {
+	if o.chats > 0 || o.longChat > 0 {
 		if err := seedChats(ctx, a, organization.ID, o, out); err != nil {
 			return err
 		}
@@ -149,12 +154,15 @@ func seedDeals(ctx context.Context, a *App, orgID string, o seedOptions, out io.
 // seedChats adds the inbox chats of `kite seed -chats`.
 func seedChats(ctx context.Context, a *App, orgID string, o seedOptions, out io.Writer) error {
 	start := time.Now()
-	n, err := a.Inbox.Seed(ctx, orgID, inbox.SeedOptions{Chats: o.chats}, seedProgress(out, "chats"))
+	n, err := a.Inbox.Seed(ctx, orgID, inbox.SeedOptions{Chats: o.chats, LongChat: o.longChat}, seedProgress(out, "chats"))
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(out, "Seeded %d chats in %s (%.0f chats/s).\n", n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
+	if o.longChat > 0 {
+		fmt.Fprintf(out, "Seeded the chat %q.\n", inbox.LongChatTitle(o.longChat))
+	}
 	return nil
 }
 

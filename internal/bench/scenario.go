@@ -170,6 +170,9 @@ func DefaultScenarios() *Registry {
 		NewChatsUnread(),
 		NewTelegramInbound(),
 		NewTelegramOutbound(),
+		NewInboxFanout(),
+		NewWSBroadcast(),
+		NewChatOpen(),
 	)
 	if err != nil {
 		panic("bench: invalid built-in scenario list: " + err.Error())

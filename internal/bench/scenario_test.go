@@ -14,7 +14,7 @@ import (
 func TestDefaultScenariosAreRunnableAndDescribed(t *testing.T) {
 	t.Parallel()
 	r := DefaultScenarios()
-	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me,contacts-list,contacts-deep,contacts-tag,search-rare,search-common,contacts-create,contacts-patch,import,deals-board,deals-move,chats-list,chats-unread,telegram-inbound,telegram-outbound" {
+	if got := strings.Join(r.Names(), ","); got != "readyz,coldstart,signin,me,contacts-list,contacts-deep,contacts-tag,search-rare,search-common,contacts-create,contacts-patch,import,deals-board,deals-move,chats-list,chats-unread,telegram-inbound,telegram-outbound,inbox-fanout,ws-broadcast,chat-open" {
 		t.Errorf("names %q", got)
 	}
 	for _, s := range r.All() {
