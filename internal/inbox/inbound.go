@@ -95,7 +95,7 @@ func (s *Service) Receive(ctx context.Context, ch ChannelRecord, key string, ite
 
 // receiveNow stores one delivery in a transaction of its own.
 func (s *Service) receiveNow(ctx context.Context, ch ChannelRecord, key string, items []Inbound) (duplicate bool, err error) {
-	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.receiveTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewInsert().Model(&inboundKey{ChannelID: ch.ID, Key: key, CreatedAt: s.now()}).On("CONFLICT DO NOTHING").Exec(ctx)
 		if err != nil {
 			return err
@@ -252,6 +252,14 @@ func (s *Service) receiveEdit(ctx context.Context, tx bun.Tx, ch ChannelRecord, 
 }
 
 func (s *Service) setBlocked(ctx context.Context, tx bun.Tx, ch ChannelRecord, chat Chat, blocked bool) error {
+	// Messages received earlier in this transaction reopen the chat and
+	// unblock it: they are written first, so this change comes after them.
+	if err := s.flushNews(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.NewSelect().Model(&chat).Column("blocked").WherePK().Scan(ctx); err != nil {
+		return err
+	}
 	if chat.Blocked == blocked {
 		return nil
 	}

@@ -108,7 +108,7 @@ func (s *Service) receiveBatch(ctx context.Context, batch []*receiveReq) {
 // writeBatch stores a batch in one transaction.
 func (s *Service) writeBatch(ctx context.Context, batch []*receiveReq) ([]receiveResult, error) {
 	results := make([]receiveResult, len(batch))
-	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.receiveTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for i := range results {
 			results[i] = receiveResult{}
 		}
@@ -243,13 +243,7 @@ func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow
 	for _, id := range inserted {
 		ok[id] = true
 	}
-	type chatNews struct {
-		chat Chat
-		last Message
-		n    int
-	}
 	news := map[string]*chatNews{}
-	var order []string
 	var evs []events.Event
 	for _, r := range rows {
 		m, c := r.msg, r.chat
@@ -258,7 +252,6 @@ func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow
 		}
 		if news[c.ID] == nil {
 			news[c.ID] = &chatNews{chat: c}
-			order = append(order, c.ID)
 		}
 		news[c.ID].last, news[c.ID].n = m, news[c.ID].n+1
 		if hasPendingFile(m) {
@@ -273,10 +266,78 @@ func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow
 		}
 		evs = append(evs, events.Event{OrgID: m.OrgID, Type: "message.received", SubjectID: m.ChatID, Actor: "system:" + c.ChannelKind, Payload: payload})
 	}
-	if len(order) == 0 {
+	if len(news) == 0 {
 		return nil
 	}
-	slices.Sort(order)
+	if _, err := s.events.RecordAll(ctx, tx, evs); err != nil {
+		return err
+	}
+	if p := pendingOf(ctx); p != nil {
+		p.add(news)
+		return nil
+	}
+	return s.writeNews(ctx, tx, news)
+}
+
+// chatNews is what received messages change on a chat: its latest
+// message, and n more unread for every member.
+type chatNews struct {
+	chat Chat
+	last Message
+	n    int
+}
+
+// pendingNews holds a receiving transaction's chat news until its end.
+// Chats, unread counts and totals are rows every writer shares; written
+// once, last and in key order, they are locked for the commit only and
+// always in the same order, so two writers neither wait on each other
+// for long nor deadlock.
+type pendingNews struct{ news map[string]*chatNews }
+
+type pendingKey struct{}
+
+func pendingOf(ctx context.Context) *pendingNews {
+	p, _ := ctx.Value(pendingKey{}).(*pendingNews)
+	return p
+}
+
+func (p *pendingNews) add(news map[string]*chatNews) {
+	for id, n := range news {
+		if old := p.news[id]; old != nil {
+			old.last, old.n = n.last, old.n+n.n
+			continue
+		}
+		p.news[id] = n
+	}
+}
+
+// flushNews writes the transaction's pending chat news now (before a
+// change that must follow them, and at its end).
+func (s *Service) flushNews(ctx context.Context, tx bun.Tx) error {
+	p := pendingOf(ctx)
+	if p == nil || len(p.news) == 0 {
+		return nil
+	}
+	news := p.news
+	p.news = map[string]*chatNews{}
+	return s.writeNews(ctx, tx, news)
+}
+
+// receiveTx runs fn in a transaction that writes its chat news at the end.
+func (s *Service) receiveTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		ctx = context.WithValue(ctx, pendingKey{}, &pendingNews{news: map[string]*chatNews{}})
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return s.flushNews(ctx, tx)
+	})
+}
+
+// writeNews updates chats, every member's unread counts and their totals
+// for news, each with one statement, in key order.
+func (s *Service) writeNews(ctx context.Context, tx bun.Tx, news map[string]*chatNews) error {
+	order := slices.Sorted(maps.Keys(news))
 	var chatRows, unreadRows []string
 	var chatArgs, unreadArgs []any
 	shards := map[shardKey]int{}
@@ -313,15 +374,12 @@ func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow
 		totalRows = append(totalRows, "(?, ?, ?)")
 		totalArgs = append(totalArgs, k.orgID, k.shard, shards[k])
 	}
-	if _, err := tx.NewRaw(`WITH v (org_id, shard, n) AS (VALUES `+strings.Join(totalRows, ", ")+`)
+	_, err := tx.NewRaw(`WITH v (org_id, shard, n) AS (VALUES `+strings.Join(totalRows, ", ")+`)
 		INSERT INTO chat_unread_totals (user_id, org_id, shard, total)
 		SELECT m.user_id, v.org_id, v.shard, v.n FROM v JOIN memberships AS m ON m.org_id = v.org_id
 		WHERE true ORDER BY m.user_id, v.org_id, v.shard
 		ON CONFLICT (user_id, org_id, shard) DO UPDATE SET total = chat_unread_totals.total + excluded.total`,
-		totalArgs...).Exec(ctx); err != nil {
-		return err
-	}
-	_, err := s.events.RecordAll(ctx, tx, evs)
+		totalArgs...).Exec(ctx)
 	return err
 }
 

@@ -100,6 +100,20 @@ func (h *Hub) Subscribe(buffer int) *Subscription {
 	return &Subscription{hub: h, frames: make(chan []byte, buffer), done: make(chan struct{}), topics: map[string]struct{}{}}
 }
 
+// Listen returns a subscription without a channel or a goroutine of its
+// own, for the many idle sockets of a process: frames wait in a queue
+// (up to limit; a subscriber further behind is evicted), and ready is
+// called when the queue has frames and nobody is taking them, after which
+// the caller drains it with Take until Take comes back empty. The queue
+// starts held: ready is not called until the first Take, so the caller
+// can write what must come first. ended is called once when the hub ends
+// the subscription (eviction or reset); Close does not call it.
+func (h *Hub) Listen(limit int, ready, ended func()) *Subscription {
+	h.metrics.subscriptions.Inc()
+	return &Subscription{hub: h, done: make(chan struct{}), topics: map[string]struct{}{},
+		limit: max(limit, 1), ready: ready, ended: ended, taking: true}
+}
+
 // Collectors returns the hub's Prometheus collectors.
 func (h *Hub) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{h.metrics.subscriptions, h.metrics.frames, h.metrics.evicted}
@@ -112,12 +126,21 @@ func (b localBroker) publish(_ context.Context, topic string, frame []byte) erro
 	return nil
 }
 
-// Subscription receives the frames of its topics on Frames until Done.
+// Subscription receives the frames of its topics on Frames until Done (or,
+// made by Listen, through Take).
 type Subscription struct {
 	hub    *Hub
 	frames chan []byte
 	done   chan struct{}
 	once   sync.Once
+	// The queue of a Listen subscription: taking is true from the moment
+	// ready is due until a Take finds the queue empty, so one taker at a
+	// time writes frames, in order.
+	qmu          sync.Mutex
+	queue        [][]byte
+	limit        int
+	taking       bool
+	ready, ended func()
 	// evicted is set when the subscriber fell behind, reset when the hub
 	// may have missed frames for it; read after Done.
 	evicted, reset bool
@@ -200,8 +223,28 @@ func (s *Subscription) end(evicted, reset bool) {
 		close(s.done)
 		s.hub.mu.Unlock()
 		s.hub.metrics.subscriptions.Dec()
+		if (evicted || reset) && s.ended != nil {
+			s.ended()
+		}
 	})
 }
+
+// Take returns the frames queued for a Listen subscription, oldest first.
+// An empty answer ends this round of taking: the next frame calls ready.
+func (s *Subscription) Take() [][]byte {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	out := s.queue
+	s.queue = nil
+	if len(out) == 0 {
+		s.taking = false
+	}
+	return out
+}
+
+// Push queues a frame for this subscriber alone (an answer to what its
+// client sent), behind the frames already waiting.
+func (s *Subscription) Push(frame []byte) bool { return s.offer(frame) }
 
 // resetAll ends every local subscription as reset: after the listener was
 // down, their clients must catch up from the event log.
@@ -232,12 +275,33 @@ func (h *Hub) detach(s *Subscription, topic string) {
 
 // offer queues a frame without blocking; false means the buffer is full.
 func (s *Subscription) offer(frame []byte) bool {
+	if s.frames == nil {
+		return s.enqueue(frame)
+	}
 	select {
 	case s.frames <- frame:
 		return true
 	default:
 		return false
 	}
+}
+
+// enqueue adds a frame to a Listen subscription's queue and calls ready
+// when nobody is taking.
+func (s *Subscription) enqueue(frame []byte) bool {
+	s.qmu.Lock()
+	if len(s.queue) >= s.limit {
+		s.qmu.Unlock()
+		return false
+	}
+	s.queue = append(s.queue, frame)
+	call := !s.taking
+	s.taking = true
+	s.qmu.Unlock()
+	if call {
+		s.ready()
+	}
+	return true
 }
 
 type hubMetrics struct {

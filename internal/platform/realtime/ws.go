@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -37,17 +39,29 @@ type Action func(ctx context.Context, data json.RawMessage) error
 type Gate func(r *http.Request) (Access, error)
 
 // Endpoint serves realtime over WebSocket.
+//
+// A socket costs one goroutine while it is idle, the one reading what the
+// client sends. Frames wait in its subscription's queue; when some arrive,
+// a goroutine is started to write them and ends when the queue is empty.
+// Pings and stuck writes are looked after by one janitor for all sockets.
+// So ten thousand open inboxes cost ten thousand small goroutines, and a
+// broadcast is written on every core at once.
 type Endpoint struct {
 	Hub  *Hub
 	Gate Gate
 	// Buffer is how many frames may wait for one slow client before it is
-	// disconnected (default 64).
+	// disconnected (default 1024; PostgreSQL delivers notifications in
+	// bursts of hundreds).
 	Buffer int
 	// PingInterval keeps idle connections alive through proxies (default 25 s).
 	PingInterval time.Duration
 	// Closing closes every connection with "going away" when it is closed:
 	// server shutdown does not wait for hijacked connections by itself.
 	Closing <-chan struct{}
+
+	once  sync.Once
+	mu    sync.Mutex
+	conns map[*socket]struct{}
 }
 
 // clientFrame is what a browser may send.
@@ -61,7 +75,24 @@ const (
 	writeTimeout  = 10 * time.Second
 	maxClientSize = 4 << 10
 	maxTopics     = 100
+	janitorEvery  = time.Second
 )
+
+// socket is one open connection.
+type socket struct {
+	e      *Endpoint
+	conn   *websocket.Conn
+	access Access
+	sub    *Subscription
+	kick   *Subscription // the revoke topic's
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+	// writing is when the current write round started (unix nanos), 0
+	// when none runs; lastPing is when the last ping was sent.
+	writing  atomic.Int64
+	lastPing atomic.Int64
+}
 
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	access, err := e.Gate(r)
@@ -81,113 +112,216 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
+	s := &socket{e: e, access: access}
 	// Subscribe before the handshake completes: once the client sees the
 	// socket open, everything published from then on reaches it (frames
-	// wait in the subscription's buffer until the write loop runs).
-	sub := e.Hub.Subscribe(cmp.Or(e.Buffer, 64))
-	defer sub.Close()
-	sub.Add(access.Topics...)
-	revoked := make(<-chan []byte)
+	// wait in the queue, held until the replay is written).
+	s.sub = e.Hub.Listen(cmp.Or(e.Buffer, 1024), s.flushSoon, s.ended)
+	s.sub.Add(access.Topics...)
 	if access.Revoke != "" {
-		kick := e.Hub.Subscribe(1)
-		defer kick.Close()
-		kick.Add(access.Revoke)
-		revoked = kick.Frames()
+		s.kick = e.Hub.Listen(1, func() { go s.close(websocket.StatusPolicyViolation, "access revoked") }, nil)
+		s.kick.Add(access.Revoke)
+		s.kick.Take() // release the hold: the first frame closes the socket
 	}
 	// Accept checks that the Origin matches the Host, so another site cannot
 	// open a socket with the user's cookie.
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
+		s.unsubscribe()
 		return
 	}
 	c.SetReadLimit(maxClientSize)
-
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
+	s.conn = c
+	// Not the request's context: nothing of the request (its headers, the
+	// middleware's values) is kept alive for the hours a socket is open.
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if access.Replay != nil {
-		if err := replay(ctx, c, access.Replay); err != nil {
-			c.Close(websocket.StatusInternalError, "could not replay missed events; reconnect")
+		if err := replay(s.ctx, c, access.Replay); err != nil {
+			s.close(websocket.StatusInternalError, "could not replay missed events; reconnect")
 			return
 		}
 	}
-	replies := make(chan []byte, 8)
-	go e.readLoop(ctx, cancel, c, sub, access, replies)
-	status, reason := e.writeLoop(ctx, c, sub, replies, revoked)
-	c.Close(status, reason)
+	s.lastPing.Store(time.Now().UnixNano())
+	if !e.track(s) {
+		s.close(websocket.StatusGoingAway, "server restarting: reconnect with ?since=")
+		return
+	}
+	go s.readLoop()
+	go s.flush() // what arrived during the handshake and replay, then live
+	// The request's goroutine (and its deep stack) ends here; the socket
+	// lives on in its read loop.
 }
 
-func (e *Endpoint) writeLoop(ctx context.Context, c *websocket.Conn, sub *Subscription, replies, revoked <-chan []byte) (websocket.StatusCode, string) {
-	ping := time.NewTicker(cmp.Or(e.PingInterval, 25*time.Second))
-	defer ping.Stop()
+// track registers s for the janitor; false once the server is closing.
+func (e *Endpoint) track(s *socket) bool {
+	e.once.Do(func() {
+		e.conns = map[*socket]struct{}{}
+		go e.janitor()
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conns == nil {
+		return false
+	}
+	e.conns[s] = struct{}{}
+	return true
+}
+
+func (e *Endpoint) untrack(s *socket) {
+	e.mu.Lock()
+	if e.conns != nil {
+		delete(e.conns, s)
+	}
+	e.mu.Unlock()
+}
+
+// janitor pings idle sockets, drops those whose write is stuck, and
+// closes them all when the server shuts down.
+func (e *Endpoint) janitor() {
+	tick := time.NewTicker(janitorEvery)
+	defer tick.Stop()
+	every := int64(cmp.Or(e.PingInterval, 25*time.Second))
 	for {
-		var frame []byte
 		select {
-		case <-ctx.Done():
-			return websocket.StatusNormalClosure, ""
 		case <-e.Closing:
-			return websocket.StatusGoingAway, "server restarting: reconnect with ?since="
-		case <-revoked:
-			return websocket.StatusPolicyViolation, "access revoked"
-		case <-sub.Done():
-			if sub.Evicted() {
-				return websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since="
+			e.mu.Lock()
+			all := e.conns
+			e.conns = nil
+			e.mu.Unlock()
+			for s := range all {
+				go s.close(websocket.StatusGoingAway, "server restarting: reconnect with ?since=")
 			}
-			if sub.Reset() {
-				return websocket.StatusServiceRestart, "updates may have been missed: reconnect with ?since="
+			return
+		case now := <-tick.C:
+			at := now.UnixNano()
+			e.mu.Lock()
+			for s := range e.conns {
+				if w := s.writing.Load(); w != 0 && at-w > int64(writeTimeout) {
+					go s.closeNow()
+				} else if at-s.lastPing.Load() > every {
+					s.lastPing.Store(at)
+					go s.ping()
+				}
 			}
-			return websocket.StatusNormalClosure, ""
-		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err := c.Ping(pctx)
-			cancel()
-			if err != nil {
-				return websocket.StatusGoingAway, "ping timeout"
-			}
-			continue
-		case frame = <-replies:
-		case frame = <-sub.Frames():
-		}
-		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-		err := c.Write(wctx, websocket.MessageText, frame)
-		cancel()
-		if err != nil {
-			return websocket.StatusGoingAway, "write failed"
+			e.mu.Unlock()
 		}
 	}
 }
 
-// readLoop handles subscribe/unsubscribe requests and ends the connection
-// when the client goes away.
-func (e *Endpoint) readLoop(ctx context.Context, done context.CancelFunc, c *websocket.Conn, sub *Subscription, access Access, replies chan<- []byte) {
-	defer done()
+func (s *socket) ping() {
+	ctx, cancel := context.WithTimeout(s.ctx, writeTimeout)
+	defer cancel()
+	if err := s.conn.Ping(ctx); err != nil {
+		s.close(websocket.StatusGoingAway, "ping timeout")
+	}
+}
+
+// flushSoon starts a write round; the subscription calls it when frames
+// wait and no round runs.
+func (s *socket) flushSoon() { go s.flush() }
+
+// flush writes the queued frames until the queue is empty.
+func (s *socket) flush() {
 	for {
-		_, data, err := c.Read(ctx)
+		frames := s.sub.Take()
+		if len(frames) == 0 {
+			return
+		}
+		s.writing.Store(time.Now().UnixNano())
+		for _, f := range frames {
+			// No deadline per write (a timer for each of thousands of sockets
+			// on every broadcast): the janitor drops a socket stuck writing.
+			if err := s.conn.Write(context.Background(), websocket.MessageText, f); err != nil {
+				s.writing.Store(0)
+				s.closeNow()
+				return
+			}
+		}
+		s.writing.Store(0)
+	}
+}
+
+// ended closes the socket the hub gave up on, saying why.
+func (s *socket) ended() {
+	switch {
+	case s.sub.Evicted():
+		go s.close(websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since=")
+	case s.sub.Reset():
+		go s.close(websocket.StatusServiceRestart, "updates may have been missed: reconnect with ?since=")
+	}
+}
+
+func (s *socket) unsubscribe() {
+	s.sub.Close()
+	if s.kick != nil {
+		s.kick.Close()
+	}
+}
+
+// close ends the socket with a close frame.
+func (s *socket) close(status websocket.StatusCode, reason string) {
+	s.once.Do(func() {
+		s.unsubscribe()
+		s.e.untrack(s)
+		if s.cancel != nil {
+			defer s.cancel()
+		}
+		if s.conn != nil {
+			s.conn.Close(status, reason)
+		}
+	})
+}
+
+// closeNow drops a socket that cannot be written to.
+func (s *socket) closeNow() {
+	s.once.Do(func() {
+		s.unsubscribe()
+		s.e.untrack(s)
+		s.cancel()
+		s.conn.CloseNow()
+	})
+}
+
+// readLoop handles subscribe/unsubscribe requests and actions, and ends
+// the socket when the client goes away.
+func (s *socket) readLoop() {
+	defer s.close(websocket.StatusNormalClosure, "")
+	for {
+		_, data, err := s.conn.Read(s.ctx)
 		if err != nil {
 			return
 		}
 		var f clientFrame
 		if err := json.Unmarshal(data, &f); err != nil {
-			reply(ctx, replies, "error", map[string]string{"message": "frames must be JSON objects"})
+			s.reply("error", map[string]string{"message": "frames must be JSON objects"})
 			continue
 		}
 		switch f.Type {
 		case "subscribe":
-			granted, denied := e.filter(f.Topics, access, len(sub.Topics()))
-			sub.Add(granted...)
-			reply(ctx, replies, "subscribed", map[string][]string{"topics": granted, "denied": denied})
+			granted, denied := s.e.filter(f.Topics, s.access, len(s.sub.Topics()))
+			s.sub.Add(granted...)
+			s.reply("subscribed", map[string][]string{"topics": granted, "denied": denied})
 		case "unsubscribe":
-			sub.Remove(f.Topics...)
-			reply(ctx, replies, "unsubscribed", map[string][]string{"topics": f.Topics})
+			s.sub.Remove(f.Topics...)
+			s.reply("unsubscribed", map[string][]string{"topics": f.Topics})
 		default:
-			act, ok := access.Actions[f.Type]
+			act, ok := s.access.Actions[f.Type]
 			if !ok {
-				reply(ctx, replies, "error", map[string]string{"message": "unknown frame type " + quote(f.Type)})
+				s.reply("error", map[string]string{"message": "unknown frame type " + quote(f.Type)})
 				continue
 			}
-			if err := act(ctx, f.Data); err != nil {
-				reply(ctx, replies, "error", map[string]string{"message": err.Error(), "frame": f.Type})
+			if err := act(s.ctx, f.Data); err != nil {
+				s.reply("error", map[string]string{"message": err.Error(), "frame": f.Type})
 			}
 		}
+	}
+}
+
+// reply answers the client, in line with the frames waiting for it.
+func (s *socket) reply(typ string, data any) {
+	b, _ := json.Marshal(map[string]any{"type": typ, "data": data})
+	if !s.sub.Push(b) {
+		go s.close(websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since=")
 	}
 }
 
@@ -218,14 +352,6 @@ func replay(ctx context.Context, c *websocket.Conn, frames func(context.Context)
 		}
 	}
 	return nil
-}
-
-func reply(ctx context.Context, replies chan<- []byte, typ string, data any) {
-	b, _ := json.Marshal(map[string]any{"type": typ, "data": data})
-	select {
-	case replies <- b:
-	case <-ctx.Done():
-	}
 }
 
 func quote(s string) string {
