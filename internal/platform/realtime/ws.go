@@ -125,7 +125,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Accept checks that the Origin matches the Host, so another site cannot
 	// open a socket with the user's cookie.
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(slimWriter{w}, r, nil)
 	if err != nil {
 		s.unsubscribe()
 		return
