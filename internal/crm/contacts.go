@@ -164,7 +164,7 @@ func (s *Service) CreateContactTx(ctx context.Context, tx bun.Tx, a org.Actor, i
 // ContactIDByTelegram finds the org's contact with this Telegram username
 // (any case); "" when there is none.
 func (s *Service) ContactIDByTelegram(ctx context.Context, q bun.IDB, orgID, username string) (string, error) {
-	key := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(username), "@"))
+	key := TelegramKey(username)
 	if key == "" {
 		return "", nil
 	}

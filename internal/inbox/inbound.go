@@ -146,18 +146,13 @@ func (s *Service) chatFor(ctx context.Context, tx bun.Tx, ch ChannelRecord, it I
 	if len(found) == 1 {
 		return found[0], nil
 	}
-	now := s.now()
-	chat := Chat{ID: db.NewID(), OrgID: ch.OrgID, ChannelID: ch.ID, ChannelKind: ch.Kind, ExternalID: it.Chat.ExternalID,
-		Kind: it.Chat.Kind, Title: truncate(it.Chat.Title, 200), Status: ChatOpen, SortAt: now, CreatedAt: now, UpdatedAt: now}
+	chat := s.newChat(ch, it)
 	if chat.Kind == ChatPrivate {
 		contactID, err := s.contactFor(ctx, tx, ch, it.From)
 		if err != nil {
 			return Chat{}, err
 		}
 		chat.ContactID = &contactID
-		if chat.Title == "" {
-			chat.Title = it.From.name()
-		}
 	}
 	if _, err := tx.NewInsert().Model(&chat).Exec(ctx); err != nil {
 		return Chat{}, err
@@ -181,18 +176,7 @@ func (s *Service) contactFor(ctx context.Context, tx bun.Tx, ch ChannelRecord, p
 		return "", err
 	}
 	if id == "" {
-		first, last := truncate(p.FirstName, 100), truncate(p.LastName, 100)
-		if first == "" && last == "" {
-			first = p.Handle
-			if p.Username != "" {
-				first = p.Username
-			}
-		}
-		in := crm.ContactInput{FirstName: &first, LastName: &last}
-		if _, err := crm.NormalizeTelegramUsername(p.Username); err == nil && p.Username != "" {
-			in.TelegramUsername = &p.Username
-		}
-		c, err := s.crm.CreateContactTx(ctx, tx, org.SystemActor(ch.OrgID, ch.Kind), in)
+		c, err := s.crm.CreateContactTx(ctx, tx, org.SystemActor(ch.OrgID, ch.Kind), personContact(p))
 		if err != nil {
 			return "", err
 		}

@@ -184,8 +184,8 @@ func isPlain(r *receiveReq) bool {
 	return it.Kind == InboundMessage && it.ReplyTo == "" && it.Chat.Kind == ChatPrivate
 }
 
-// writeMessages stores plain messages to existing chats together; a
-// message that starts a chat goes through receiveOne, in order.
+// writeMessages stores plain messages together, starting the chats (and
+// contacts) of people writing for the first time.
 func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveReq) error {
 	if len(reqs) == 0 {
 		return nil
@@ -194,18 +194,14 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 	if err != nil {
 		return err
 	}
-	var rows []inboundRow
-	for _, r := range reqs {
+	if err := s.startChats(ctx, tx, reqs, chats); err != nil {
+		return err
+	}
+	rows := make([]inboundRow, len(reqs))
+	for i, r := range reqs {
 		it := r.items[0]
-		chat, ok := chats[[2]string{r.ch.ID, it.Chat.ExternalID}]
-		if !ok {
-			// First contact: made in order, with its contact.
-			if err := s.receiveOne(ctx, tx, r.ch, it); err != nil {
-				return err
-			}
-			continue
-		}
-		rows = append(rows, inboundRow{chat: chat, msg: s.inboundMessage(r.ch, chat, it)})
+		chat := chats[[2]string{r.ch.ID, it.Chat.ExternalID}]
+		rows[i] = inboundRow{chat: chat, msg: s.inboundMessage(r.ch, chat, it)}
 	}
 	return s.storeInbound(ctx, tx, rows)
 }
