@@ -184,9 +184,9 @@ func TestRealtimeFanOutAcrossReplicas(t *testing.T) {
 		aliceSock := dial(second, alice.Access)
 		bobSock := dial(second, bob.Access)
 		aliceSock.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribe","topics":["org.`+alice.OrgID+`.chat.1","org.`+bob.OrgID+`"]}`))
-		_, ack, _ := aliceSock.Read(ctx)
+		_, ack, rerr := aliceSock.Read(ctx)
 		if !strings.Contains(string(ack), `"denied":["org.`+bob.OrgID+`"]`) {
-			t.Fatalf("ack = %s", ack)
+			t.Fatalf("ack = %s (%v)", ack, rerr)
 		}
 		// An event of Bob's org, recorded on the first replica, reaches Bob's
 		// socket on the second, and never Alice's.

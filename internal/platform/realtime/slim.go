@@ -34,12 +34,17 @@ func (w slimWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// Bytes the client sent right after its handshake are kept, in front
-	// of the connection; the big buffer they were read into is let go.
-	var r io.Reader = conn
-	if n := brw.Reader.Buffered(); n > 0 {
-		early, _ := brw.Reader.Peek(n)
-		r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
+	// Bytes the client sent right behind its handshake must stay in front
+	// of the connection. They go into the new reader's buffer, not into a
+	// reader under it: the WebSocket library keeps what is buffered and
+	// then reads the connection itself.
+	early, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	rd := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(readBufferSize, len(early)))
+	if len(early) > 0 {
+		if _, err := rd.Peek(len(early)); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
 	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(r, readBufferSize), bufio.NewWriterSize(conn, writeBufferSize)), nil
+	return conn, bufio.NewReadWriter(rd, bufio.NewWriterSize(conn, writeBufferSize)), nil
 }
