@@ -1,7 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +202,68 @@ func TestBrowserInboxCatchesUpAndFolds(t *testing.T) {
 		t.Errorf("narrow screen without a chat shows the empty conversation (%s)", got)
 	}
 	u.noPageErrors()
+}
+
+// A picture sent from the composer's file picker reaches Telegram and
+// opens in the viewer; a message the customer's block refused says why
+// and goes out with Retry once they unblock the bot; Shift+Enter breaks
+// the line instead of sending.
+func TestBrowserInboxFilesViewerAndRetry(t *testing.T) {
+	t.Parallel()
+	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
+	token, _ := k.connectBot(t, 1911, "acme_files_bot")
+	customer := telegramtest.User{ID: 8803, FirstName: "Eli"}
+	k.tg.UserSays(token, customer, "hello")
+	k.waitDelivered(t, token)
+	chatID := k.firstChat(t)
+	pic := filepath.Join(t.TempDir(), "plan.png")
+	if err := os.WriteFile(pic, tinyPicture(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	u := newUITab(t, k.app)
+	u.signIn("owner@example.com", testPassword, "/")
+	u.open("/inbox/" + chatID)
+	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
+	u.do(chromedp.SetUploadFiles(chromedp.CSS("#composer-file"), []string{pic}))
+	u.waitFor("the file chip", `document.getElementById("composer-files").textContent.includes("plan.png")`)
+	u.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "our plan"))
+	u.do(chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift)))
+	u.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "see above"))
+	if got := u.eval(`document.getElementById("composer-text").value`); got != "our plan\nsee above" {
+		t.Errorf("Shift+Enter: the composer holds %q", got)
+	}
+	u.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), kb.Enter))
+	u.waitFor("the picture sent", `[...document.querySelectorAll(".msg-out")].some(m => m.querySelector(".msg-photo img") && m.dataset.status === "sent")`)
+	eventually(t, 10*time.Second, func() string {
+		for _, m := range k.tg.Sent(token) {
+			if m.Kind == "photo" && m.Caption == "our plan\nsee above" {
+				return ""
+			}
+		}
+		return "Telegram did not get the picture with its caption"
+	})
+	u.eval(`document.querySelector(".msg-out .msg-photo").click()`)
+	u.waitFor("the viewer", `document.querySelector("dialog.viewer[open] img")`)
+	u.keys(kb.Escape)
+	u.waitFor("the viewer closed", `!document.querySelector("dialog.viewer")`)
+
+	k.tg.BlockChat(token, customer.ID)
+	u.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "are you there?"+kb.Enter))
+	u.waitFor("the refusal", `[...document.querySelectorAll(".msg-out")].some(m => m.dataset.status === "failed" && m.querySelector("[data-retry]"))`)
+	u.mustSee(`.msg-out[data-status="failed"] .msg-error`, "blocked")
+	k.tg.UnblockChat(token, customer.ID)
+	u.click(`.msg-out[data-status="failed"] [data-retry]`)
+	u.waitFor("the retried message sent", `[...document.querySelectorAll(".msg-out")].some(m => m.textContent.includes("are you there?") && m.dataset.status === "sent")`)
+	u.noPageErrors()
+}
+
+func tinyPicture(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 8, 6))
+	img.Set(2, 2, color.RGBA{20, 90, 200, 255})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
