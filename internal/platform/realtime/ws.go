@@ -88,6 +88,9 @@ type socket struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	once   sync.Once
+	// started is closed once conn and ctx are set (or the handshake
+	// failed): the hub may end a subscription before that.
+	started chan struct{}
 	// writing is when the current write round started (unix nanos), 0
 	// when none runs; lastPing is when the last ping was sent.
 	writing  atomic.Int64
@@ -112,21 +115,21 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	s := &socket{e: e, access: access}
+	s := &socket{e: e, access: access, started: make(chan struct{})}
 	// Subscribe before the handshake completes: once the client sees the
 	// socket open, everything published from then on reaches it (frames
 	// wait in the queue, held until the replay is written).
 	s.sub = e.Hub.Listen(cmp.Or(e.Buffer, 1024), s.flushSoon, s.ended)
 	s.sub.Add(access.Topics...)
 	if access.Revoke != "" {
-		s.kick = e.Hub.Listen(1, func() { go s.close(websocket.StatusPolicyViolation, "access revoked") }, nil)
+		s.kick = e.Hub.Listen(1, func() { s.closeLater(websocket.StatusPolicyViolation, "access revoked") }, nil)
 		s.kick.Add(access.Revoke)
-		s.kick.Take() // release the hold: the first frame closes the socket
 	}
 	// Accept checks that the Origin matches the Host, so another site cannot
 	// open a socket with the user's cookie.
 	c, err := websocket.Accept(slimWriter{w}, r, nil)
 	if err != nil {
+		close(s.started)
 		s.unsubscribe()
 		return
 	}
@@ -135,6 +138,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Not the request's context: nothing of the request (its headers, the
 	// middleware's values) is kept alive for the hours a socket is open.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	close(s.started)
+	if s.kick != nil && len(s.kick.Take()) > 0 { // revoked during the handshake
+		s.close(websocket.StatusPolicyViolation, "access revoked")
+		return
+	}
 	if access.Replay != nil {
 		if err := replay(s.ctx, c, access.Replay); err != nil {
 			s.close(websocket.StatusInternalError, "could not replay missed events; reconnect")
@@ -245,10 +253,18 @@ func (s *socket) flush() {
 func (s *socket) ended() {
 	switch {
 	case s.sub.Evicted():
-		go s.close(websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since=")
+		s.closeLater(websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since=")
 	case s.sub.Reset():
-		go s.close(websocket.StatusServiceRestart, "updates may have been missed: reconnect with ?since=")
+		s.closeLater(websocket.StatusServiceRestart, "updates may have been missed: reconnect with ?since=")
 	}
+}
+
+// closeLater closes the socket from another goroutine, once it started.
+func (s *socket) closeLater(status websocket.StatusCode, reason string) {
+	go func() {
+		<-s.started
+		s.close(status, reason)
+	}()
 }
 
 func (s *socket) unsubscribe() {
@@ -321,7 +337,7 @@ func (s *socket) readLoop() {
 func (s *socket) reply(typ string, data any) {
 	b, _ := json.Marshal(map[string]any{"type": typ, "data": data})
 	if !s.sub.Push(b) {
-		go s.close(websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since=")
+		s.closeLater(websocket.StatusPolicyViolation, "too slow: reconnect and catch up with ?since=")
 	}
 }
 
