@@ -111,6 +111,7 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 	ana.do(chromedp.SetValue(chromedp.CSS("#ctx-assignee"), bea.UserID))
 	ana.eval(`document.getElementById("ctx-assignee").dispatchEvent(new Event("change", {bubbles: true}))`)
 	bee.waitFor("the assignment", `document.getElementById("chat-header").textContent.includes("Assigned to User bea@example.com")`)
+	bee.waitFor("the teammate still shown in the redrawn header", `[...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("owner@example.com"))`)
 
 	// A draft stays with its chat across a reload.
 	bee.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "draft for Nils"))

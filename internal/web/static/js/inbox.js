@@ -333,7 +333,11 @@
       if (d.chat_id && d.chat_id === chatID() && type !== "chat.read") { chatChanged(); refreshContext(); }
       return;
     }
-    if (/^(deal|contact|note|company)\./.test(type) && chatID()) refreshContext();
+    // The panel shows the chat's contact and their deals: only their
+    // changes redraw it.
+    var panel = $("context-panel") || chatEl(); // the panel knows a relinked contact
+    var contact = panel ? panel.getAttribute("data-contact") : "";
+    if (contact && /^(deal|contact|note)\./.test(type) && (m.subject === contact || d.contact_id === contact)) refreshContext();
   }
 
   // ---------- Presence and typing ----------
@@ -847,6 +851,9 @@
   }, true);
 
   document.addEventListener("htmx:afterSettle", function (e) {
+    // A redrawn chat header comes without the teammates it showed.
+    var list = $("presence");
+    if (list && !list.children.length && Object.keys(people).length) drawPresence();
     var t = e.detail && e.detail.target;
     if (t && t.id === "nav-count-inbox") showTotal(t);
     if (t && t.classList && t.classList.contains("nav-count")) showTotal($("nav-count-inbox"));
