@@ -1,11 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,7 +214,7 @@ func TestBrowserInboxFilesViewerAndRetry(t *testing.T) {
 	k.waitDelivered(t, token)
 	chatID := k.firstChat(t)
 	pic := filepath.Join(t.TempDir(), "plan.png")
-	if err := os.WriteFile(pic, tinyPicture(t), 0o600); err != nil {
+	if err := os.WriteFile(pic, tinyPNG(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -257,14 +253,4 @@ func TestBrowserInboxFilesViewerAndRetry(t *testing.T) {
 	u.click(`.msg-out[data-status="failed"] [data-retry]`)
 	u.waitFor("the retried message sent", `[...document.querySelectorAll(".msg-out")].some(m => m.textContent.includes("are you there?") && m.dataset.status === "sent")`)
 	u.noPageErrors()
-}
-
-func tinyPicture(t *testing.T) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 8, 6))
-	img.Set(2, 2, color.RGBA{20, 90, 200, 255})
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

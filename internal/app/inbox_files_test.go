@@ -51,6 +51,9 @@ func (c *client) uploadFile(name, contentType string, data []byte) response {
 	return out
 }
 
+// TinyPNG is a small picture for the page tests of package app_test.
+var TinyPNG = tinyPNG
+
 func tinyPNG(t *testing.T) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
 	for x := range 8 {

@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -354,7 +351,7 @@ func TestInboxContextPanel(t *testing.T) {
 func TestInboxPagesIsolationAndRoles(t *testing.T) {
 	t.Parallel()
 	d := startInboxDesk(t, db.SQLite)
-	d.tg.UserSendsPhoto(d.token, telegramtest.User{ID: 5303, FirstName: "Lea"}, "shelf.png", tinyPNG(t), "our shelf")
+	d.tg.UserSendsPhoto(d.token, telegramtest.User{ID: 5303, FirstName: "Lea"}, "shelf.png", app.TinyPNG(t), "our shelf")
 	chat := d.firstChat(t)
 	chatID := chat["id"].(string)
 	msgs := items(d.waitFor(t, "/chats/"+chatID+"/messages", func(b map[string]any) bool {
@@ -428,22 +425,12 @@ func (d *inboxDesk) addMember(t *testing.T, email string, role org.Role) *apptes
 	return b
 }
 
-func tinyPNG(t *testing.T) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
-	img.Set(1, 1, color.RGBA{200, 10, 10, 255})
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // A web address in a message gets a preview card, fetched by the server:
 // the picture comes from Kite's origin; private addresses are refused.
 func TestInboxLinkPreviews(t *testing.T) {
 	t.Parallel()
 	d := startInboxDesk(t, db.SQLite)
-	pic := tinyPNG(t)
+	pic := app.TinyPNG(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/pic.png" {
 			w.Header().Set("Content-Type", "image/png")
