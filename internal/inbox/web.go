@@ -137,7 +137,7 @@ func (s *Service) renderInbox(w http.ResponseWriter, r *http.Request, c *org.Web
 	}
 	p := c.Page(title, "inbox")
 	p.Fill = true
-	p.Scripts = []string{web.AssetInbox}
+	p.Scripts = []string{web.AssetInbox, web.AssetInboxComposer}
 	p.Styles = []string{web.AssetInboxCSS}
 	s.orgs.Render(w, r, http.StatusOK, inboxPage(p, v))
 }

@@ -32,6 +32,9 @@ const AssetBoard = "js/board.js"
 // moves between chats, presence and typing.
 const AssetInbox = "js/inbox.js"
 
+// AssetInboxComposer is the inbox's composer (after AssetInbox).
+const AssetInboxComposer = "js/inbox-composer.js"
+
 // AssetRecord keeps a contact's or company's page live: its activity and
 // deals follow what teammates and customers do.
 const AssetRecord = "js/record.js"
