@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -197,6 +198,7 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 	if err := s.startChats(ctx, tx, reqs, chats); err != nil {
 		return err
 	}
+	orderWithinChats(reqs)
 	rows := make([]inboundRow, len(reqs))
 	for i, r := range reqs {
 		it := r.items[0]
@@ -204,6 +206,39 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 		rows[i] = inboundRow{chat: chat, msg: s.inboundMessage(r.ch, chat, it)}
 	}
 	return s.storeInbound(ctx, tx, rows)
+}
+
+// orderWithinChats puts each chat's messages of a batch in the channel's
+// order (its message ids), leaving the places each chat's messages take
+// as they are. A channel delivers over several connections at once, so
+// two quick messages of one person can arrive the other way round; Kite
+// orders a chat by when it stored each message.
+func orderWithinChats(reqs []*receiveReq) {
+	slots := map[[2]string][]int{}
+	for i, r := range reqs {
+		k := [2]string{r.ch.ID, r.items[0].Chat.ExternalID}
+		slots[k] = append(slots[k], i)
+	}
+	for _, at := range slots {
+		if len(at) < 2 {
+			continue
+		}
+		group := make([]*receiveReq, len(at))
+		for j, i := range at {
+			group[j] = reqs[i]
+		}
+		slices.SortStableFunc(group, func(a, b *receiveReq) int {
+			x, errX := strconv.ParseInt(a.items[0].ExternalID, 10, 64)
+			y, errY := strconv.ParseInt(b.items[0].ExternalID, 10, 64)
+			if errX != nil || errY != nil {
+				return 0 // ids that are not numbers keep their arrival order
+			}
+			return cmp.Compare(x, y)
+		})
+		for j, i := range at {
+			reqs[i] = group[j]
+		}
+	}
 }
 
 // inboundRow is a received message ready to store, with its chat.
