@@ -90,18 +90,9 @@ func (h *Hub) deliver(topic string, frame []byte) {
 	}
 }
 
-// Subscribe returns a subscription to no topic yet, whose channel holds up
-// to buffer frames. A subscriber that falls further behind is evicted.
-func (h *Hub) Subscribe(buffer int) *Subscription {
-	if buffer < 1 {
-		buffer = 1
-	}
-	h.metrics.subscriptions.Inc()
-	return &Subscription{hub: h, frames: make(chan []byte, buffer), done: make(chan struct{}), topics: map[string]struct{}{}}
-}
-
-// Listen returns a subscription without a channel or a goroutine of its
-// own, for the many idle sockets of a process: frames wait in a queue
+// Listen returns a subscription to no topic yet, without a channel or a
+// goroutine of its own (a process holds thousands, one per idle socket):
+// frames wait in a queue
 // (up to limit; a subscriber further behind is evicted), and ready is
 // called when the queue has frames and nobody is taking them, after which
 // the caller drains it with Take until Take comes back empty. The queue
@@ -126,14 +117,12 @@ func (b localBroker) publish(_ context.Context, topic string, frame []byte) erro
 	return nil
 }
 
-// Subscription receives the frames of its topics on Frames until Done (or,
-// made by Listen, through Take).
+// Subscription receives the frames of its topics through Take until Done.
 type Subscription struct {
-	hub    *Hub
-	frames chan []byte
-	done   chan struct{}
-	once   sync.Once
-	// The queue of a Listen subscription: taking is true from the moment
+	hub  *Hub
+	done chan struct{}
+	once sync.Once
+	// The queue: taking is true from the moment
 	// ready is due until a Take finds the queue empty, so one taker at a
 	// time writes frames, in order.
 	qmu          sync.Mutex
@@ -147,13 +136,10 @@ type Subscription struct {
 	topics         map[string]struct{} // guarded by hub.mu
 }
 
-// Frames yields encoded frames in publish order.
-func (s *Subscription) Frames() <-chan []byte { return s.frames }
-
 // Done is closed when the subscription ends (Close or eviction).
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
-// Evicted reports whether the hub ended the subscription because its buffer
+// Evicted reports whether the hub ended the subscription because its queue
 // was full. Valid after Done is closed.
 func (s *Subscription) Evicted() bool {
 	<-s.done
@@ -229,7 +215,7 @@ func (s *Subscription) end(evicted, reset bool) {
 	})
 }
 
-// Take returns the frames queued for a Listen subscription, oldest first.
+// Take returns the queued frames, oldest first.
 // An empty answer ends this round of taking: the next frame calls ready.
 func (s *Subscription) Take() [][]byte {
 	s.qmu.Lock()
@@ -273,22 +259,9 @@ func (h *Hub) detach(s *Subscription, topic string) {
 	}
 }
 
-// offer queues a frame without blocking; false means the buffer is full.
+// offer queues a frame without blocking and calls ready when nobody is
+// taking; false means the queue is full.
 func (s *Subscription) offer(frame []byte) bool {
-	if s.frames == nil {
-		return s.enqueue(frame)
-	}
-	select {
-	case s.frames <- frame:
-		return true
-	default:
-		return false
-	}
-}
-
-// enqueue adds a frame to a Listen subscription's queue and calls ready
-// when nobody is taking.
-func (s *Subscription) enqueue(frame []byte) bool {
 	s.qmu.Lock()
 	if len(s.queue) >= s.limit {
 		s.qmu.Unlock()

@@ -11,34 +11,69 @@ import (
 	"github.com/kite-crm/kite/internal/platform/dbtest"
 )
 
-func mustFrame(t *testing.T, s *Subscription) Message {
-	t.Helper()
-	select {
-	case f := <-s.Frames():
-		var m Message
-		if err := json.Unmarshal(f, &m); err != nil {
-			t.Fatalf("frame is not JSON: %s", f)
-		}
-		return m
-	case <-time.After(5 * time.Second):
-		t.Fatal("no frame arrived")
-	}
-	return Message{}
+// tap reads a Listen subscription the way a socket does: Take when ready
+// is called, until Take comes back empty.
+type tap struct {
+	*Subscription
+	ready chan struct{}
+	got   [][]byte
 }
 
-func noFrame(t *testing.T, s *Subscription) {
+func newTap(h *Hub, limit int) *tap {
+	tp := &tap{ready: make(chan struct{}, 1)}
+	tp.Subscription = h.Listen(limit, func() {
+		select {
+		case tp.ready <- struct{}{}:
+		default:
+		}
+	}, nil)
+	tp.Take() // release the hold
+	return tp
+}
+
+// next waits up to wait for the next frame.
+func (tp *tap) next(wait time.Duration) ([]byte, bool) {
+	deadline := time.After(wait)
+	for len(tp.got) == 0 {
+		if f := tp.Take(); len(f) > 0 {
+			tp.got = f
+			break
+		}
+		select {
+		case <-tp.ready:
+		case <-deadline:
+			return nil, false
+		}
+	}
+	f := tp.got[0]
+	tp.got = tp.got[1:]
+	return f, true
+}
+
+func mustFrame(t *testing.T, tp *tap) Message {
 	t.Helper()
-	select {
-	case f := <-s.Frames():
+	f, ok := tp.next(5 * time.Second)
+	if !ok {
+		t.Fatal("no frame arrived")
+	}
+	var m Message
+	if err := json.Unmarshal(f, &m); err != nil {
+		t.Fatalf("frame is not JSON: %s", f)
+	}
+	return m
+}
+
+func noFrame(t *testing.T, tp *tap) {
+	t.Helper()
+	if f, ok := tp.next(100 * time.Millisecond); ok {
 		t.Fatalf("unexpected frame %s", f)
-	case <-time.After(100 * time.Millisecond):
 	}
 }
 
 func TestHubDeliversByTopic(t *testing.T) {
 	t.Parallel()
 	h := NewHub(nil)
-	a, b := h.Subscribe(8), h.Subscribe(8)
+	a, b := newTap(h, 8), newTap(h, 8)
 	a.Add("org.1")
 	b.Add("org.1", "chat.9")
 	ctx := context.Background()
@@ -65,13 +100,13 @@ func TestHubDeliversByTopic(t *testing.T) {
 func TestSlowSubscriberIsEvictedWithoutBlocking(t *testing.T) {
 	t.Parallel()
 	h := NewHub(nil)
-	slow, fast := h.Subscribe(2), h.Subscribe(100)
+	slow, fast := newTap(h, 2), newTap(h, 100)
 	slow.Add("t")
 	fast.Add("t")
 	start := time.Now()
 	for range 10 {
 		h.Publish(context.Background(), Message{Topic: "t", Type: "x"})
-		<-fast.Frames()
+		mustFrame(t, fast)
 	}
 	if time.Since(start) > time.Second {
 		t.Fatal("publishing blocked on a slow subscriber")
@@ -110,9 +145,9 @@ func TestHubsSpanReplicasThroughPostgres(t *testing.T) {
 		go a.Run(ctx)
 		go b.Run(ctx)
 		waitListening(t, a, b)
-		onB := b.Subscribe(8)
+		onB := newTap(b, 8)
 		onB.Add("org.1")
-		onA := a.Subscribe(8)
+		onA := newTap(a, 8)
 		onA.Add("org.1")
 		if err := a.Publish(ctx, Message{Topic: "org.1", Type: "small"}); err != nil {
 			t.Fatal(err)
@@ -122,7 +157,7 @@ func TestHubsSpanReplicasThroughPostgres(t *testing.T) {
 		if err := a.Publish(ctx, Message{Topic: "org.1", Type: "big", Data: data}); err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range []*Subscription{onB, onA} {
+		for _, s := range []*tap{onB, onA} {
 			if m := mustFrame(t, s); m.Type != "small" {
 				t.Fatalf("got %+v", m)
 			}
@@ -164,7 +199,7 @@ func TestListenerReconnectResetsSubscribers(t *testing.T) {
 		h.ListenPostgres(d.Pool)
 		go h.Run(ctx)
 		waitListening(t, h)
-		s := h.Subscribe(4)
+		s := newTap(h, 4)
 		s.Add("org.1")
 		// Kill the listening connection from the server side.
 		if _, err := d.Pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()"); err != nil {
