@@ -112,10 +112,14 @@ func (s *Service) chatPage(w http.ResponseWriter, r *http.Request, c *org.WebCtx
 func (s *Service) renderInbox(w http.ResponseWriter, r *http.Request, c *org.WebCtx, chatID string) {
 	lq := readListQuery(r.URL.Query())
 	v := inboxView{List: listView{Query: lq, Now: c.Now, Loc: c.Loc, OpenID: chatID}, OrgID: c.Org.ID, UserID: c.Actor.UserID,
-		UserName: c.P.User.Name, CanWrite: c.Can(org.InboxWrite), Since: events.PositionAt(c.Now)}
-	var err error
+		CanWrite: c.Can(org.InboxWrite), Since: events.PositionAt(c.Now)}
+	ws, err := s.workspaceOf(r.Context(), c.Org.ID)
+	if err != nil {
+		s.pageFailed(w, r, c, err)
+		return
+	}
 	if chatID != "" {
-		cv, err := s.loadChat(r, c, chatID, r.URL.Query().Get("m"))
+		cv, err := s.loadChat(r, c, chatID, r.URL.Query().Get("m"), ws)
 		if err != nil {
 			s.pageFailed(w, r, c, err)
 			return
@@ -126,7 +130,7 @@ func (s *Service) renderInbox(w http.ResponseWriter, r *http.Request, c *org.Web
 			return
 		}
 	}
-	if v.List, err = s.loadList(r, c, lq, ""); err != nil {
+	if v.List, err = s.loadList(r, c, lq, "", ws); err != nil {
 		s.pageFailed(w, r, c, err)
 		return
 	}
@@ -160,7 +164,11 @@ func (s *Service) pageFailed(w http.ResponseWriter, r *http.Request, c *org.WebC
 // the refresh inbox.js asks for when chats change.
 func (s *Service) listFragment(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
 	lq := readListQuery(r.URL.Query())
-	v, err := s.loadList(r, c, lq, r.URL.Query().Get("cursor"))
+	ws, err := s.workspaceOf(r.Context(), c.Org.ID)
+	var v listView
+	if err == nil {
+		v, err = s.loadList(r, c, lq, r.URL.Query().Get("cursor"), ws)
+	}
 	if err != nil {
 		if fe, ok := web.ProblemErrors(err, nil); ok {
 			w.WriteHeader(fe.StatusOr(http.StatusUnprocessableEntity))
@@ -179,30 +187,17 @@ func (s *Service) listFragment(w http.ResponseWriter, r *http.Request, c *org.We
 }
 
 // loadList reads one page of the chat list, and message hits for a search.
-func (s *Service) loadList(r *http.Request, c *org.WebCtx, lq listQuery, cursor string) (listView, error) {
+func (s *Service) loadList(r *http.Request, c *org.WebCtx, lq listQuery, cursor string, ws workspace) (listView, error) {
 	ctx := r.Context()
-	v := listView{Query: lq, Now: c.Now, Loc: c.Loc}
+	v := listView{Query: lq, Now: c.Now, Loc: c.Loc, Channels: ws.channels, Members: ws.members}
 	var err error
-	if v.Channels, err = s.Channels(ctx, c.Org.ID); err != nil {
-		return v, err
-	}
 	if v.Chats, v.Next, err = s.Chats(ctx, c.Actor, lq.filter(cursor)); err != nil {
 		return v, err
 	}
 	if lq.Q != "" && cursor == "" {
-		if v.Hits, err = s.searchHits(r, c, lq.Q); err != nil {
-			return v, err
-		}
+		v.Hits, err = s.searchHits(r, c, lq.Q)
 	}
-	members, err := s.orgs.Members(ctx, c.Org.ID)
-	if err != nil {
-		return v, err
-	}
-	v.Members = map[string]string{}
-	for _, m := range members {
-		v.Members[m.UserID] = m.Name
-	}
-	return v, nil
+	return v, err
 }
 
 // searchHits finds messages with the words of q, with their chats' titles.
@@ -288,10 +283,12 @@ func (s *Service) headerFragment(w http.ResponseWriter, r *http.Request, c *org.
 		return
 	}
 	cv := chatView{Chat: chat, OrgID: c.Org.ID, UserID: c.Actor.UserID, Loc: c.Loc, Now: c.Now, CanWrite: c.Can(org.InboxWrite)}
-	if err := s.fillChatMeta(r, c, &cv); err != nil {
+	ws, err := s.workspaceOf(r.Context(), c.Org.ID)
+	if err != nil {
 		s.fragmentFailed(w, r, err)
 		return
 	}
+	cv.fillMeta(ws)
 	s.orgs.Render(w, r, http.StatusOK, chatHeader(cv))
 }
 

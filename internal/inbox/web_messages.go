@@ -13,8 +13,8 @@ import (
 // What the chat window reads beyond the API's pages: the messages around
 // a search hit, and the messages quoted by replies.
 
-// MessagesAround reads a chat's messages around one of them, oldest first:
-// up to n at or before it and up to n after it. older is the cursor of
+// MessagesAround reads a chat's messages around one of them, newest first
+// (as Messages gives them): up to n at or before it and up to n after it. older is the cursor of
 // the page before (as Messages gives); newer reports that more follow.
 func (s *Service) MessagesAround(ctx context.Context, a org.Actor, chatID, messageID string, n int) (list []Message, older string, newer bool, err error) {
 	m, err := s.Message(ctx, a.OrgID, messageID)
@@ -36,8 +36,8 @@ func (s *Service) MessagesAround(ctx context.Context, a org.Actor, chatID, messa
 	if err != nil {
 		return nil, "", false, err
 	}
-	slices.Reverse(before)
-	list = append(append(before, m), after...)
+	slices.Reverse(after)
+	list = append(append(after, m), before...)
 	for i := range list {
 		list[i].fill()
 	}

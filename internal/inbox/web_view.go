@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,7 +19,6 @@ type inboxView struct {
 	List          listView
 	Open          *chatView
 	OrgID, UserID string
-	UserName      string
 	CanWrite      bool
 	Since         string // the realtime replay position of the page
 }
@@ -58,7 +58,6 @@ type chatView struct {
 	Newer        bool      // a search hit opened the chat: later messages follow
 	Highlight    string    // the message a search hit jumped to
 	Q            string
-	Members      []org.MemberView
 	AssigneeName string
 	OrgID        string
 	UserID       string
@@ -86,7 +85,7 @@ const sameRun = 10 * time.Minute
 
 // loadChat reads the chat to open: its latest page, or the page around a
 // search hit (messageID).
-func (s *Service) loadChat(r *http.Request, c *org.WebCtx, chatID, messageID string) (chatView, error) {
+func (s *Service) loadChat(r *http.Request, c *org.WebCtx, chatID, messageID string, ws workspace) (chatView, error) {
 	ctx := r.Context()
 	chat, err := s.Chat(ctx, c.Actor, chatID)
 	if err != nil {
@@ -100,32 +99,46 @@ func (s *Service) loadChat(r *http.Request, c *org.WebCtx, chatID, messageID str
 			return cv, err
 		}
 		cv.Highlight = messageID
-		slices.Reverse(list) // fillMessages takes newest first, as Messages gives
 	} else if list, cv.Older, err = s.Messages(ctx, c.Actor, chatID, "", messagesPerPage); err != nil {
 		return cv, err
 	}
 	if err := s.fillMessages(r, &cv, list, cv.Older, chat.UnreadCount); err != nil {
 		return cv, err
 	}
-	return cv, s.fillChatMeta(r, c, &cv)
+	cv.fillMeta(ws)
+	return cv, nil
 }
 
-// fillChatMeta reads what the chat's header shows: channel and members.
-func (s *Service) fillChatMeta(r *http.Request, c *org.WebCtx, cv *chatView) error {
-	ch, err := s.ChannelByID(r.Context(), c.Org.ID, cv.Chat.ChannelID)
-	if err != nil {
-		return err
+// workspace is what every pane of the inbox names things by: the org's
+// channels and its members' names, read once per page.
+type workspace struct {
+	channels []ChannelRecord
+	members  map[string]string // user id -> name
+}
+
+func (s *Service) workspaceOf(ctx context.Context, orgID string) (workspace, error) {
+	ws := workspace{members: map[string]string{}}
+	var err error
+	if ws.channels, err = s.Channels(ctx, orgID); err != nil {
+		return ws, err
 	}
-	cv.Channel = ch
-	if cv.Members, err = s.orgs.Members(r.Context(), c.Org.ID); err != nil {
-		return err
+	members, err := s.orgs.Members(ctx, orgID)
+	for _, m := range members {
+		ws.members[m.UserID] = m.Name
 	}
-	for _, m := range cv.Members {
-		if cv.Chat.AssigneeID != nil && m.UserID == *cv.Chat.AssigneeID {
-			cv.AssigneeName = m.Name
+	return ws, err
+}
+
+// fillMeta sets what the chat's header shows: its channel and assignee.
+func (cv *chatView) fillMeta(ws workspace) {
+	for _, ch := range ws.channels {
+		if ch.ID == cv.Chat.ChannelID {
+			cv.Channel = ch
 		}
 	}
-	return nil
+	if cv.Chat.AssigneeID != nil {
+		cv.AssigneeName = ws.members[*cv.Chat.AssigneeID]
+	}
 }
 
 // fillMessages turns a page of messages (newest first) into the window's
