@@ -185,6 +185,16 @@ func TestBrowserInboxCatchesUpAndFolds(t *testing.T) {
 		u.waitFor("the connection back", `document.getElementById("inbox").dataset.live === "true" && document.getElementById("inbox-offline").hidden`)
 	}
 
+	// e closes the chat; the toast's Undo opens it again.
+	u.eval(`document.activeElement && document.activeElement.blur()`)
+	u.keys("e")
+	u.toastSays("Chat closed.")
+	u.click("#toasts .toast-action")
+	u.toastSays("Chat reopened.")
+	if st := k.c.must(200, "GET", "/chats/"+chatID, nil).Str("status"); st != "open" {
+		t.Errorf("after Undo the chat is %s", st)
+	}
+
 	u.do(chromedp.EmulateViewport(600, 900))
 	u.open("/inbox/" + chatID)
 	if got := u.eval(`getComputedStyle(document.querySelector(".inbox-list")).display`); got != "none" {

@@ -18,9 +18,8 @@ import (
 const previewWait = 6 * time.Second
 
 func (s *Service) previewCard(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
-	link := web.SafeHTTPURL(r.URL.Query().Get("url"))
-	if link == "" {
-		http.Error(w, "Give an http or https address.", http.StatusBadRequest)
+	link, ok := previewLink(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), previewWait)
@@ -36,9 +35,8 @@ func (s *Service) previewCard(w http.ResponseWriter, r *http.Request, c *org.Web
 }
 
 func (s *Service) previewImage(w http.ResponseWriter, r *http.Request, c *org.WebCtx) {
-	link := web.SafeHTTPURL(r.URL.Query().Get("url"))
-	if link == "" {
-		http.Error(w, "Give an http or https address.", http.StatusBadRequest)
+	link, ok := previewLink(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), previewWait)
@@ -54,4 +52,14 @@ func (s *Service) previewImage(w http.ResponseWriter, r *http.Request, c *org.We
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=3600")
 	_, _ = w.Write(data)
+}
+
+// previewLink is the address a preview is asked for; anything but an http
+// or https address is answered with 400.
+func previewLink(w http.ResponseWriter, r *http.Request) (string, bool) {
+	link := web.SafeHTTPURL(r.URL.Query().Get("url"))
+	if link == "" {
+		http.Error(w, "Give an http or https address.", http.StatusBadRequest)
+	}
+	return link, link != ""
 }

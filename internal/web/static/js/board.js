@@ -76,23 +76,12 @@
 
   // addUndo offers to undo the latest move only: older toasts lose their button.
   function addUndo(t, card, from) {
-    document.querySelectorAll("#toasts .toast-action").forEach(function (b) { b.remove(); });
-    var btn = document.createElement("button");
-    btn.type = "button";
-    btn.className = "btn btn-secondary btn-sm toast-action";
-    btn.textContent = "Undo";
-    btn.addEventListener("click", function () {
-      btn.disabled = true;
-      var id = card.getAttribute("data-deal");
-      api("PATCH", "/deals/" + id + "/stage", from).then(function () {
+    window.kite.toastAction(t, "Undo", function () {
+      return api("PATCH", "/deals/" + card.getAttribute("data-deal") + "/stage", from).then(function () {
         toast("Move undone.", "info");
-        var close = t.querySelector(".toast-close");
-        if (close) close.click();
         refresh();
-      }, function (err) { toast(err.message, "error"); });
+      });
     });
-    var close = t.querySelector(".toast-close");
-    t.insertBefore(btn, close);
   }
 
   // refresh reloads the board through htmx; the focused card keeps the

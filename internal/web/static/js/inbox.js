@@ -461,23 +461,14 @@
 
   function closeChat(id) {
     api("PATCH", "/chats/" + id, { status: "closed" }).then(function () {
-      var t = toast("Chat closed.", "success");
-      if (t) {
-        var btn = document.createElement("button");
-        btn.type = "button";
-        btn.className = "btn btn-secondary btn-sm toast-action";
-        btn.textContent = "Undo";
-        btn.addEventListener("click", function () {
-          btn.disabled = true;
-          api("PATCH", "/chats/" + id, { status: "open" }).then(function () {
-            toast("Chat reopened.", "info");
-            refreshList();
-            chatChanged();
-            refreshContext();
-          }, function (err) { toast(err.message, "error"); });
+      window.kite.toastAction(toast("Chat closed.", "success"), "Undo", function () {
+        return api("PATCH", "/chats/" + id, { status: "open" }).then(function () {
+          toast("Chat reopened.", "info");
+          refreshList();
+          chatChanged();
+          refreshContext();
         });
-        t.insertBefore(btn, t.querySelector(".toast-close"));
-      }
+      });
       refreshList();
       chatChanged();
       refreshContext();

@@ -490,8 +490,29 @@
 
   document.addEventListener("DOMContentLoaded", syncThemeButtons);
 
+  // toastAction puts a button (an Undo) on toast t; only the latest toast
+  // keeps one. fn returns a promise: when it settles well the toast
+  // closes, when it fails its message is shown.
+  function toastAction(t, label, fn) {
+    if (!t) return;
+    document.querySelectorAll("#toasts .toast-action").forEach(function (b) { b.remove(); });
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "btn btn-secondary btn-sm toast-action";
+    btn.textContent = label;
+    btn.addEventListener("click", function () {
+      btn.disabled = true;
+      Promise.resolve(fn()).then(function () {
+        var close = t.querySelector(".toast-close");
+        if (close) close.click();
+      }, function (err) { toast(err.message, "error"); });
+    });
+    t.insertBefore(btn, t.querySelector(".toast-close"));
+  }
+
   window.kite = {
     toast: toast,
+    toastAction: toastAction,
     openDialog: openDialog,
     closeDialog: closeDialog,
     confirm: confirmAction,
