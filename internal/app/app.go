@@ -305,6 +305,7 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Identity.Register(reg)
 	a.Orgs = org.NewService(a.DB, a.Identity, a.Events, a.log.With("component", "org"))
 	a.Orgs.OnMemberRemoved(a.revokeRealtime)
+	a.Orgs.Register(reg)
 	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
 	a.Pipelines = pipeline.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.log.With("component", "pipeline"))
 	a.Inbox = inbox.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.cfg.BlobDir, a.log.With("component", "inbox"))

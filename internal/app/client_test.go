@@ -15,6 +15,8 @@ type client struct {
 	base  string
 	token string // Bearer token: an access token or an API key
 	org   string // X-Org-ID
+	// header is added to every request (an Idempotency-Key, say).
+	header http.Header
 }
 
 func newClient(t *testing.T, a *App) *client {
@@ -25,6 +27,17 @@ func newClient(t *testing.T, a *App) *client {
 func (c *client) as(token, org string) *client {
 	cp := *c
 	cp.token, cp.org = token, org
+	return &cp
+}
+
+// with returns a copy of c sending one more header.
+func (c *client) with(name, value string) *client {
+	cp := *c
+	cp.header = c.header.Clone()
+	if cp.header == nil {
+		cp.header = http.Header{}
+	}
+	cp.header.Set(name, value)
 	return &cp
 }
 
@@ -92,6 +105,9 @@ func (c *client) do(method, path string, body any) response {
 	}
 	if c.org != "" {
 		req.Header.Set("X-Org-ID", c.org)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

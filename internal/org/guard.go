@@ -6,10 +6,12 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
+	"github.com/kite-crm/kite/internal/platform/idempotency"
 )
 
 // Actor is who acts in a request: a user (through a session) or an API
@@ -203,8 +205,23 @@ func (g *Guard) middleware(p Permission, fromPath bool, orgOf func(huma.Context)
 			}
 			a.denied = p
 		}
-		next(huma.WithContext(ctx, WithActor(ctx.Context(), a)))
+		g.run(ctx, a, next)
 	}
+}
+
+// run hands the request on with its actor. A keyed write runs through the
+// idempotency store, scoped to the org and the actor, so a retry gets the
+// first answer instead of writing twice.
+func (g *Guard) run(ctx huma.Context, a Actor, next func(huma.Context)) {
+	actx := WithActor(ctx.Context(), a)
+	if ctx.Header(idempotency.Header) == "" || !idempotency.IsWrite(ctx.Method()) {
+		next(huma.WithContext(ctx, actx))
+		return
+	}
+	r, w := humago.Unwrap(ctx)
+	g.s.idem.Serve(w, r.WithContext(actx), a.OrgID+" "+a.ID(), func(w http.ResponseWriter, r *http.Request) {
+		next(humago.NewContext(ctx.Operation(), r, w))
+	})
 }
 
 func headerOrg(ctx huma.Context) string { return ctx.Header(OrgHeader) }

@@ -14,6 +14,8 @@ import (
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/platform/httpx"
+	"github.com/kite-crm/kite/internal/platform/idempotency"
+	"github.com/kite-crm/kite/internal/platform/jobs"
 )
 
 // Service manages organizations, members, invitations, API keys and the
@@ -29,6 +31,8 @@ type Service struct {
 	// onCreated are what other capabilities add to a new organization,
 	// inside its creation transaction (the default pipeline).
 	onCreated []func(ctx context.Context, tx bun.Tx, o Organization) error
+	// idem replays keyed API writes (the Idempotency-Key header) per actor.
+	idem *idempotency.Store
 }
 
 // NewService builds the service and installs its hooks into identity.
@@ -36,10 +40,14 @@ func NewService(d *db.DB, id *identity.Service, bus *events.Bus, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: d, identity: id, events: bus, log: log, now: time.Now, onMemberRemoved: func(string, string) {}}
+	s := &Service{db: d, identity: id, events: bus, log: log, now: time.Now, onMemberRemoved: func(string, string) {},
+		idem: idempotency.New(d, log)}
 	id.SetHooks(identity.Hooks{SignedUp: s.signedUp, Audit: s.auditUser})
 	return s
 }
+
+// Register adds org's jobs: pruning expired idempotency keys.
+func (s *Service) Register(reg *jobs.Registry) { s.idem.Register(reg) }
 
 // OnCreated adds fn to every organization's creation, in its transaction:
 // an error aborts the creation.
