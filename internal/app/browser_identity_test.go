@@ -54,9 +54,21 @@ func (u *uiTab) fill(sel, text string) {
 	u.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
+// click clicks sel as a person would. A live page may redraw the node
+// between finding it and clicking it; then the click is tried again on
+// the node that replaced it.
 func (u *uiTab) click(sel string) {
 	u.t.Helper()
-	u.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	for try := 1; ; try++ {
+		err := chromedp.Do(u.ctx, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+		if err == nil {
+			return
+		}
+		if try == 5 || !strings.Contains(err.Error(), "Could not find node") {
+			u.t.Fatalf("click %s: %v", sel, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // eval runs JavaScript in the page, trying again while a navigation

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
@@ -145,7 +143,7 @@ func (s *Service) stageCounts(ctx context.Context, orgID string, p Pipeline, f D
 		for i, st := range p.Stages {
 			ids[i] = st.ID
 		}
-		if err := s.db.Read.NewSelect().Model(&rows).Where("stage_id IN (?)", bun.In(ids)).Where("deals > 0").OrderExpr("stage_id, currency").Scan(ctx); err != nil {
+		if err := sumTotals(s.db.Read.NewSelect(), ids).Having("SUM(deals) > 0").OrderExpr("stage_id, currency").Scan(ctx, &rows); err != nil {
 			return nil, err
 		}
 	} else {

@@ -198,16 +198,16 @@ func (s *Service) CreateDeal(ctx context.Context, a org.Actor, in DealInput) (De
 			return err
 		}
 		if _, err := tx.NewInsert().Model(&d).Exec(ctx); err != nil {
-			return err
-		}
-		if err := s.addTotals(ctx, tx, totalDelta{st.ID, d.Currency, 1, d.ValueMinor}); err != nil {
-			return err
+			return rankRace(err)
 		}
 		if err := s.addHistory(ctx, tx, a.OrgID, a.EventActor(), d.ID, nil, st, now); err != nil {
 			return err
 		}
 		d.fill()
-		return s.record(ctx, tx, a.OrgID, a.EventActor(), "deal.created", d.ID, dealEvent(d, nil))
+		if err := s.record(ctx, tx, a.OrgID, a.EventActor(), "deal.created", d.ID, dealEvent(d, nil)); err != nil {
+			return err
+		}
+		return s.addTotals(ctx, tx, totalDelta{st.ID, d.Currency, 1, d.ValueMinor})
 	})
 	return d, err
 }
@@ -216,7 +216,7 @@ func (s *Service) CreateDeal(ctx context.Context, a org.Actor, in DealInput) (De
 // named, if any), else the first open stage of the pipeline or default.
 func (s *Service) startStage(ctx context.Context, tx bun.Tx, orgID string, pipelineID, stageID *string) (Stage, error) {
 	if stageID != nil {
-		st, err := s.stageFor(ctx, tx, orgID, *stageID)
+		st, err := s.stageToFill(ctx, tx, orgID, *stageID)
 		if err != nil {
 			return st, invalidField("stage_id", "No stage of this organization has this id.")
 		}
@@ -243,7 +243,7 @@ func (s *Service) startStage(ctx context.Context, tx bun.Tx, orgID string, pipel
 		OrderExpr("position, id").Limit(1).Scan(ctx, &first); err != nil {
 		return Stage{}, err
 	}
-	return s.stageFor(ctx, tx, orgID, first)
+	return s.stageToFill(ctx, tx, orgID, first)
 }
 
 // dealEvent is the payload of deal events: enough for a board to place it.

@@ -84,11 +84,20 @@ type StageMove struct {
 	Seconds int64 `bun:"-" json:"seconds_in_stage"`
 }
 
-// stageTotal is one row of stage_totals.
+// stageTotal is a stage's count and value in one currency: the sum of its
+// shard rows in stage_totals (see addTotals).
 type stageTotal struct {
 	bun.BaseModel `bun:"table:stage_totals"`
-	StageID       string `bun:"stage_id,pk"`
-	Currency      string `bun:"currency,pk"`
+	StageID       string `bun:"stage_id"`
+	Currency      string `bun:"currency"`
 	Deals         int64  `bun:"deals"`
 	ValueMinor    int64  `bun:"value_minor"`
+}
+
+// sumTotals selects stage totals summed over their shards, per stage and
+// currency, for the stages named.
+func sumTotals(q *bun.SelectQuery, stageIDs []string) *bun.SelectQuery {
+	return q.Model((*stageTotal)(nil)).Column("stage_id", "currency").
+		ColumnExpr("SUM(deals) AS deals, SUM(value_minor) AS value_minor").
+		Where("stage_id IN (?)", bun.In(stageIDs)).Group("stage_id", "currency")
 }

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -15,12 +17,17 @@ import (
 
 // Positions. A deal's place in its column is a float rank; moving a card
 // writes only that card's row, with a rank halfway between its new
-// neighbours. Writers of ranks in a column (moves into it, new deals,
-// rebalancing) first lock the column's stage row on PostgreSQL (SQLite has
-// one writer), so two people dropping cards into the same gap cannot pick
-// the same rank; the unique (stage_id, position) index is the backstop.
-// When halving leaves no room between two neighbours, the column is
-// renumbered in the same transaction.
+// neighbours. On PostgreSQL, moves and new deals take a shared lock on the
+// column's stage row and run side by side; when two drop cards into the
+// same gap at once they pick the same rank, the unique (stage_id, position)
+// index stops the second, and its transaction runs again and sees the
+// first. When halving leaves no room between two neighbours, the column is
+// renumbered in the same transaction, under an exclusive lock on the stage
+// row, so no move computes a rank from numbers about to change. SQLite has
+// one writer at a time and needs none of this.
+//
+// A move writes the stage totals last: those rows are shared by every move
+// into or out of a column, and are locked from that write to the commit.
 
 // rankStep is the gap between ranks at the end of a column and after a rebalance.
 const rankStep = 1024
@@ -59,7 +66,7 @@ func (s *Service) moveIn(ctx context.Context, tx bun.Tx, a org.Actor, id string,
 	// The column first, then the deal: the order every writer of ranks
 	// keeps, so that two moves never wait on each other crosswise. A
 	// concurrent move of the same deal has committed once its row is ours.
-	target, stageErr := s.stageFor(ctx, tx, a.OrgID, in.StageID)
+	target, stageErr := s.stageToFill(ctx, tx, a.OrgID, in.StageID)
 	if !db.ValidID(id) {
 		return Deal{}, errDealNotFound
 	}
@@ -116,16 +123,13 @@ func (s *Service) moveIn(ctx context.Context, tx bun.Tx, a org.Actor, id string,
 	}
 	if _, err := tx.NewUpdate().Model(&d).Column("stage_id", "status", "position", "stage_entered_at", "closed_at", "lost_reason", "updated_at").
 		WherePK().Exec(ctx); err != nil {
-		return d, db.MapError(err)
+		return d, rankRace(err)
 	}
 	d.fill()
 	actor := a.EventActor()
 	if sameStage {
 		// Its own type: boards follow it, timelines leave it out.
 		return d, s.record(ctx, tx, a.OrgID, actor, "deal.reordered", d.ID, dealEvent(d, map[string]change{"position": {old.Position, d.Position}}))
-	}
-	if err := s.addTotals(ctx, tx, totalDelta{from.ID, d.Currency, -1, -d.ValueMinor}, totalDelta{target.ID, d.Currency, 1, d.ValueMinor}); err != nil {
-		return d, err
 	}
 	if err := s.addHistory(ctx, tx, a.OrgID, actor, d.ID, &from, target, now); err != nil {
 		return d, err
@@ -137,9 +141,21 @@ func (s *Service) moveIn(ctx context.Context, tx bun.Tx, a org.Actor, id string,
 	}
 	if target.Kind != KindOpen && old.Status != target.Kind {
 		won := map[string]any{"pipeline_id": d.PipelineID, "stage_id": d.StageID, "title": d.Title, "value": d.Value, "currency": d.Currency, "lost_reason": d.LostReason}
-		return d, s.record(ctx, tx, a.OrgID, actor, "deal."+target.Kind, d.ID, won)
+		if err := s.record(ctx, tx, a.OrgID, actor, "deal."+target.Kind, d.ID, won); err != nil {
+			return d, err
+		}
 	}
-	return d, nil
+	return d, s.addTotals(ctx, tx, totalDelta{from.ID, d.Currency, -1, -d.ValueMinor}, totalDelta{target.ID, d.Currency, 1, d.ValueMinor})
+}
+
+// rankRace maps the failure of a write that gave a deal its rank: a unique
+// violation means a concurrent move took the same rank first, and the
+// transaction runs again to pick another.
+func rankRace(err error) error {
+	if errors.Is(db.MapError(err), db.ErrConflict) {
+		return db.Retry(err)
+	}
+	return db.MapError(err)
 }
 
 // placeAt is where in a column a card goes.
@@ -244,6 +260,12 @@ func (s *Service) neighbours(ctx context.Context, tx bun.Tx, stageID, dealID str
 // to negative ranks, then to the new ones, so that no two rows share a
 // rank at any moment (the unique index checks row by row).
 func (s *Service) rebalance(ctx context.Context, tx bun.Tx, stageID string) error {
+	if s.db.Kind == db.Postgres {
+		// Exclusive: moves into the column hold it shared until they commit.
+		if _, err := tx.ExecContext(ctx, "SELECT id FROM stages WHERE id = ? FOR UPDATE", stageID); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE deals SET position = -position WHERE stage_id = ?", stageID); err != nil {
 		return err
 	}
@@ -258,6 +280,12 @@ type totalDelta struct {
 	stage, currency string
 	deals, value    int64
 }
+
+// totalShards is how many rows hold each stage's totals per currency on
+// PostgreSQL. A writer adds to one chosen at random and keeps it locked
+// until commit; with several, concurrent moves in one column rarely wait
+// for each other. Readers sum the shards.
+const totalShards = 8
 
 // addTotals applies deltas to stage_totals, in a fixed order so that two
 // transactions never wait on each other's rows crosswise.
@@ -276,21 +304,25 @@ func (s *Service) addTotals(ctx context.Context, tx bun.Tx, in ...totalDelta) er
 	slices.SortFunc(ds, func(a, b totalDelta) int {
 		return strings.Compare(a.stage+"\x00"+a.currency, b.stage+"\x00"+b.currency)
 	})
+	shard := 0
+	if s.db.Kind == db.Postgres {
+		shard = rand.IntN(totalShards)
+	}
 	var values []string
 	var args []any
 	for _, d := range ds {
 		if d.deals == 0 && d.value == 0 {
 			continue
 		}
-		values = append(values, "(?, ?, ?, ?)")
-		args = append(args, d.stage, d.currency, d.deals, d.value)
+		values = append(values, "(?, ?, ?, ?, ?)")
+		args = append(args, d.stage, d.currency, shard, d.deals, d.value)
 	}
 	if len(values) == 0 {
 		return nil
 	}
 	// One statement for all of them: a move pays for one round trip.
-	_, err := tx.ExecContext(ctx, `INSERT INTO stage_totals (stage_id, currency, deals, value_minor) VALUES `+strings.Join(values, ", ")+`
-		ON CONFLICT (stage_id, currency) DO UPDATE SET deals = stage_totals.deals + excluded.deals,
+	_, err := tx.ExecContext(ctx, `INSERT INTO stage_totals (stage_id, currency, shard, deals, value_minor) VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (stage_id, currency, shard) DO UPDATE SET deals = stage_totals.deals + excluded.deals,
 		value_minor = stage_totals.value_minor + excluded.value_minor`, args...)
 	return err
 }
@@ -324,7 +356,7 @@ func (s *Service) moveAll(ctx context.Context, tx bun.Tx, a org.Actor, from, to 
 		return 0, db.MapError(err)
 	}
 	var totals []stageTotal
-	if err := tx.NewSelect().Model(&totals).Where("stage_id = ?", from.ID).Scan(ctx); err != nil {
+	if err := sumTotals(tx.NewSelect(), []string{from.ID}).Scan(ctx, &totals); err != nil {
 		return 0, err
 	}
 	var ds []totalDelta

@@ -72,11 +72,3 @@ type change struct {
 	Old any `json:"old"`
 	New any `json:"new"`
 }
-
-// forUpdate is FOR UPDATE on PostgreSQL; SQLite has one writer at a time.
-func (s *Service) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
-	if s.db.Kind == db.Postgres {
-		return q.For("UPDATE")
-	}
-	return q
-}

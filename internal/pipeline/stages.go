@@ -55,11 +55,27 @@ func (s *Service) Stages(ctx context.Context, orgID, pipelineID string) ([]Stage
 
 // stageFor loads a stage of the org and, locked on PostgreSQL, for a change.
 func (s *Service) stageFor(ctx context.Context, tx bun.Tx, orgID, id string) (Stage, error) {
+	return s.lockStage(ctx, tx, orgID, id, "UPDATE")
+}
+
+// stageToFill reads a stage that a card is placed into, with a shared lock
+// on PostgreSQL: moves and new deals into one column run side by side (two
+// picking the same rank is settled by the unique index and a retry), while
+// changes to the stage itself and a renumbering wait for them.
+func (s *Service) stageToFill(ctx context.Context, tx bun.Tx, orgID, id string) (Stage, error) {
+	return s.lockStage(ctx, tx, orgID, id, "SHARE")
+}
+
+func (s *Service) lockStage(ctx context.Context, tx bun.Tx, orgID, id, mode string) (Stage, error) {
 	var st Stage
 	if !db.ValidID(id) {
 		return st, errStageNotFound
 	}
-	err := s.forUpdate(tx.NewSelect().Model(&st).Where("org_id = ?", orgID).Where("id = ?", id)).Scan(ctx)
+	q := tx.NewSelect().Model(&st).Where("org_id = ?", orgID).Where("id = ?", id)
+	if s.db.Kind == db.Postgres {
+		q.For(mode)
+	}
+	err := q.Scan(ctx)
 	if err != nil {
 		if errors.Is(db.MapError(err), db.ErrNotFound) {
 			return st, errStageNotFound

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/web"
 )
@@ -66,7 +64,7 @@ func (s *Service) renderSettings(w http.ResponseWriter, r *http.Request, c *org.
 			ids[i] = st.ID
 		}
 		var totals []stageTotal
-		if err := s.db.Read.NewSelect().Model(&totals).Where("stage_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		if err := sumTotals(s.db.Read.NewSelect(), ids).Scan(ctx, &totals); err != nil {
 			web.ServerError(w, r, s.log, err)
 			return
 		}

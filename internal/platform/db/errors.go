@@ -51,6 +51,10 @@ func isConstraint(err error) bool {
 // retryable reports errors after which the whole transaction may simply run
 // again: serialization failures and deadlocks on PostgreSQL, busy/locked on SQLite.
 func retryable(err error) bool {
+	var re *retryError
+	if errors.As(err, &re) {
+		return true
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		return pg.Code == "40001" || pg.Code == "40P01"
@@ -62,3 +66,14 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// Retry marks err as a race the transaction lost to another one that
+// committed first (two moves picking the same free rank): running it again
+// sees the winner's write. Tx retries it like a serialization failure; if
+// every attempt loses, Tx returns err mapped.
+func Retry(err error) error { return &retryError{err: err} }
+
+type retryError struct{ err error }
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
