@@ -94,11 +94,11 @@ func sqliteDSN(path string, readOnly bool) string {
 	// million-row table's index pages to the kernel on every insert and
 	// lookup. The writer, which touches every index, gets 64 MiB, each
 	// reader 16 MiB; they fill only as far as the data needs.
-	// Memory-mapped reads: a page comes straight from the kernel's cache
-	// instead of a pread and a copy into this connection's own cache, which
-	// SQLite drops whenever another connection commits.
-	q.Add("_pragma", "mmap_size(1073741824)")
 	if readOnly {
+		// Memory-mapped reads: a page comes straight from the kernel's
+		// cache instead of a pread and a copy into this connection's own
+		// cache, which SQLite drops whenever another connection commits.
+		q.Add("_pragma", "mmap_size(1073741824)")
 		q.Add("_pragma", "query_only(1)")
 		q.Add("_pragma", "cache_size(-16384)")
 	} else {
