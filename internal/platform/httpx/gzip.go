@@ -2,12 +2,13 @@ package httpx
 
 import (
 	"bufio"
-	"compress/gzip"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // gzipMinSize: smaller responses are sent as they are; compressing them
@@ -16,7 +17,10 @@ const gzipMinSize = 1024
 
 // gzipWriters compress at BestSpeed: API pages are JSON that compresses
 // well at any level, and the default level took a seventh of the CPU of a
-// contact list request for a few percent smaller bodies.
+// contact list request for a few percent smaller bodies. The compressor is
+// klauspost/compress, the standard library's format and API at about
+// twice the speed: the standard one took 28% of the CPU of a deals board
+// (140 KB of JSON).
 var gzipWriters = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
 	return w
