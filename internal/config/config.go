@@ -28,7 +28,7 @@ type Config struct {
 	SecretKey       string        // KITE_SECRET_KEY: app key; generated into DataDir when empty
 	LogLevel        slog.Level    // KITE_LOG_LEVEL: debug|info|warn|error
 	LogFormat       string        // KITE_LOG_FORMAT: text|json
-	DBMaxConns      int           // KITE_DB_MAX_CONNS: PostgreSQL pool size / SQLite readers
+	DBMaxConns      int           // KITE_DB_MAX_CONNS: PostgreSQL pool size / SQLite readers; 0: by engine
 	ShutdownTimeout time.Duration // KITE_SHUTDOWN_TIMEOUT: bound on graceful shutdown
 	JobWorkers      int           // KITE_JOB_WORKERS: concurrent jobs per process
 	JobTimeout      time.Duration // KITE_JOB_TIMEOUT: one job attempt's time limit
@@ -70,7 +70,7 @@ func Vars() []Var {
 		{"KITE_SECRET_KEY", "", "app key (≥ 32 characters) sealing credentials and signing tokens; generated into the data dir when empty", true},
 		{"KITE_LOG_LEVEL", "info", "debug, info, warn or error", false},
 		{"KITE_LOG_FORMAT", "text", "text or json", false},
-		{"KITE_DB_MAX_CONNS", "16", "PostgreSQL pool size; SQLite read connections", false},
+		{"KITE_DB_MAX_CONNS", "auto", "PostgreSQL pool size (auto: 16); SQLite read connections (auto: one per CPU, at least 2)", false},
 		{"KITE_SHUTDOWN_TIMEOUT", "20s", "how long a graceful shutdown waits for requests and jobs", false},
 		{"KITE_JOB_WORKERS", "20", "background jobs run at once by this process", false},
 		{"KITE_JOB_TIMEOUT", "1m", "time limit of one job attempt", false},
@@ -181,8 +181,11 @@ func parse(vals map[string]string) (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("KITE_LOG_FORMAT: %q is not text or json", c.LogFormat)
 	}
-	if c.DBMaxConns, err = positiveInt(vals, "KITE_DB_MAX_CONNS"); err != nil {
-		return c, err
+	// 0 leaves the size to db.Open, which knows the engine.
+	if vals["KITE_DB_MAX_CONNS"] != "auto" {
+		if c.DBMaxConns, err = positiveInt(vals, "KITE_DB_MAX_CONNS"); err != nil {
+			return c, err
+		}
 	}
 	if c.JobWorkers, err = positiveInt(vals, "KITE_JOB_WORKERS"); err != nil {
 		return c, err

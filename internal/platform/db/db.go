@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -65,17 +66,25 @@ type Options struct {
 	// URL is a postgres:// URL; empty opens SQLite at Path.
 	URL  string
 	Path string
-	// MaxConns sizes the PostgreSQL pool and the SQLite reader pool.
+	// MaxConns sizes the PostgreSQL pool and the SQLite reader pool; 0
+	// takes each engine's default.
 	MaxConns int
 }
 
 // Open connects and checks the connection; it does not migrate.
 func Open(ctx context.Context, o Options) (*DB, error) {
-	if o.MaxConns < 1 {
-		o.MaxConns = 8
-	}
 	if o.URL != "" {
+		if o.MaxConns < 1 {
+			o.MaxConns = 16
+		}
 		return openPostgres(ctx, o)
+	}
+	if o.MaxConns < 1 {
+		// One reader per CPU: SQLite reads are CPU work in this process,
+		// and more readers than cores only contend. With 16 readers on two
+		// cores, the deals board served 176 requests/s at p95 254 ms; with
+		// two, 265 at 106 ms, and the unread counts 2,316 -> 3,045/s.
+		o.MaxConns = max(2, runtime.GOMAXPROCS(0))
 	}
 	return openSQLite(ctx, o)
 }
