@@ -96,6 +96,7 @@ func TestBrowserDealsBoard(t *testing.T) {
 		}
 
 		// A drag within a column, then undo.
+		me.settle("#board")
 		me.drag(`#board .deal-card[data-title="Charlie"]`, `#board .deal-card[data-title="Bravo"]`)
 		me.toastSays("Moved Charlie within Lead.")
 		me.waitFor("the new order", cardOrder("Lead")+` === "Charlie,Bravo"`)
@@ -106,12 +107,14 @@ func TestBrowserDealsBoard(t *testing.T) {
 		other.waitFor("the other browser to see the undo", cardOrder("Lead")+` === "Bravo,Charlie"`)
 
 		// From the keyboard: Alt+ArrowRight moves the focused card a column right.
+		me.settle("#board")
 		me.eval(`document.querySelector('#board .deal-card[data-title="Bravo"]').focus()`)
 		me.do(chromedp.KeyEvent(kb.ArrowRight, chromedp.KeyModifiers(chromedp.ModifierAlt)))
 		me.waitFor("Bravo in Qualified", `(`+cardOrder("Qualified")+`).split(",").includes("Bravo")`)
 		other.waitFor("the other browser to see the keyboard move", `(`+cardOrder("Qualified")+`).split(",").includes("Bravo")`)
 
 		// From the card menu.
+		me.settle("#board")
 		me.click(`#board .deal-card[data-title="Charlie"] .deal-menu summary`)
 		me.click(`#board .deal-card[data-title="Charlie"] .deal-menu form:nth-of-type(2) button`)
 		me.waitFor("Charlie moved by its menu", cardOrder("Lead")+` === ""`)
@@ -134,7 +137,9 @@ func TestBrowserDealsBoard(t *testing.T) {
 			t.Errorf("the other board showed a teammate's move after %v at best, want under a second", best)
 		}
 
-		// The deal as a modal: mark it lost with a reason.
+		// The deal as a modal: mark it lost with a reason, once this board
+		// has redrawn after the API's moves.
+		me.settle("#board")
 		me.click(`#board .deal-card[data-title="Delta"] .deal-card-title`)
 		me.waitFor("the deal modal", `document.querySelector("#deal-modal") && document.querySelector("#deal-modal").open`)
 		me.mustSee("#deal-modal", "Ann Lee", "Started in", "created this deal")

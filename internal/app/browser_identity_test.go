@@ -100,6 +100,31 @@ func (u *uiTab) waitFor(what, js string) {
 	}
 }
 
+// settle waits until sel has stopped changing: no htmx request in flight
+// and the same markup over three looks 150 ms apart. A live page redraws
+// parts of itself after events; a click in the middle of a redraw can land
+// on a node that is about to go, or on one htmx has not wired up yet.
+func (u *uiTab) settle(sel string) {
+	u.t.Helper()
+	look := `(function(){var e=document.querySelector(` + jsString(sel) + `);` +
+		`return document.querySelector(".htmx-request")?"busy":(e?e.outerHTML:"")})()`
+	deadline := time.Now().Add(10 * time.Second)
+	last, same := "", 0
+	for same < 3 {
+		if time.Now().After(deadline) {
+			u.t.Fatalf("%s kept changing for 10 s", sel)
+		}
+		cur := u.eval(look)
+		if cur != "busy" && cur == last {
+			same++
+		} else {
+			same = 1
+		}
+		last = cur
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
 // waitPage waits until the browser shows path (without query) and the
 // page has loaded.
 func (u *uiTab) waitPage(path string) {
