@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -272,5 +273,72 @@ func TestBrowserInboxFilesViewerAndRetry(t *testing.T) {
 	k.tg.UnblockChat(token, customer.ID)
 	u.click(`.msg-out[data-status="failed"] [data-retry]`)
 	u.waitFor("the retried message sent", `[...document.querySelectorAll(".msg-out")].some(m => m.textContent.includes("are you there?") && m.dataset.status === "sent")`)
+	u.noPageErrors()
+}
+
+// Files reach the composer by pasting into it and by dropping them on the
+// chat, as well as through the picker, and go out as documents.
+func TestBrowserInboxPasteAndDropFiles(t *testing.T) {
+	t.Parallel()
+	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
+	token, _ := k.connectBot(t, 1912, "acme_paste_bot")
+	customer := telegramtest.User{ID: 8804, FirstName: "Fay"}
+	k.tg.UserSays(token, customer, "send me the files")
+	k.waitDelivered(t, token)
+	chatID := k.firstChat(t)
+
+	u := newUITab(t, k.app)
+	u.signIn("owner@example.com", testPassword, "/")
+	u.open("/inbox/" + chatID)
+	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
+
+	// A paste of a file into the text box attaches it instead of pasting.
+	pasted := u.eval(`(function () {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["call notes"], "notes.txt", { type: "text/plain" }));
+		const box = document.getElementById("composer-text");
+		box.focus();
+		const ev = new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true });
+		box.dispatchEvent(ev);
+		return ev.defaultPrevented;
+	})()`)
+	if pasted != "true" {
+		t.Fatalf("the composer let the browser paste the file (defaultPrevented = %s)", pasted)
+	}
+	u.waitFor("the pasted file's chip", `document.getElementById("composer-files").textContent.includes("notes.txt")`)
+
+	// Dragging a file over the chat marks the composer as the drop target;
+	// dropping it attaches it.
+	u.eval(`(function () {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["%PDF-1.4 quote"], "quote.pdf", { type: "application/pdf" }));
+		const chat = document.getElementById("chat");
+		chat.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+		window.__dropTarget = document.getElementById("composer").classList.contains("drop-target");
+		chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+		return true;
+	})()`)
+	if u.eval(`window.__dropTarget`) != "true" {
+		t.Error("dragging a file over the chat did not mark the composer as the drop target")
+	}
+	u.waitFor("the dropped file's chip", `document.getElementById("composer-files").textContent.includes("quote.pdf")`)
+	if u.eval(`document.getElementById("composer").classList.contains("drop-target")`) != "false" {
+		t.Error("the composer stayed marked as the drop target after the drop")
+	}
+
+	u.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "both attached"+kb.Enter))
+	eventually(t, 10*time.Second, func() string {
+		docs := 0
+		for _, m := range k.tg.Sent(token) {
+			if m.Kind == "document" {
+				docs++
+			}
+		}
+		if docs != 2 {
+			return fmt.Sprintf("Telegram got %d documents, want 2", docs)
+		}
+		return ""
+	})
+	u.waitFor("the files cleared from the composer", `!document.getElementById("composer-files").textContent.includes("notes.txt")`)
 	u.noPageErrors()
 }
