@@ -342,3 +342,32 @@ func TestBrowserInboxPasteAndDropFiles(t *testing.T) {
 	u.waitFor("the files cleared from the composer", `!document.getElementById("composer-files").textContent.includes("notes.txt")`)
 	u.noPageErrors()
 }
+
+// Away from the inbox, the navigation's unread count and the tab title
+// follow new messages and reads live, on any page.
+func TestBrowserUnreadCountLiveOnEveryPage(t *testing.T) {
+	t.Parallel()
+	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
+	token, _ := k.connectBot(t, 1913, "acme_count_bot")
+	customer := telegramtest.User{ID: 8805, FirstName: "Gus"}
+
+	u := newUITab(t, k.app)
+	u.signIn("owner@example.com", testPassword, "/")
+	u.open("/contacts")
+	u.waitFor("the socket", `document.body.dataset.live === "true"`)
+	if got := u.eval(`document.title`); strings.HasPrefix(got, "(") {
+		t.Fatalf("title %q before any message", got)
+	}
+
+	k.tg.UserSays(token, customer, "hello?")
+	k.tg.UserSays(token, customer, "anyone there?")
+	k.waitDelivered(t, token)
+	u.waitFor("two unread in the navigation", `document.querySelector("#nav-count-inbox").dataset.unread === "2"`)
+	u.waitFor("the count in the tab title", `document.title.startsWith("(2) ")`)
+
+	// Reading the chat elsewhere (here through the API) clears both.
+	k.c.must(200, "PATCH", "/chats/"+k.firstChat(t)+"/read", nil)
+	u.waitFor("no unread in the navigation", `document.querySelector("#nav-count-inbox").dataset.unread === "0"`)
+	u.waitFor("the tab title without a count", `!document.title.startsWith("(")`)
+	u.noPageErrors()
+}

@@ -40,7 +40,6 @@ type relatedRecord struct {
 type recordView struct {
 	Kind          recordKind
 	ID, Name      string
-	OrgID, Since  string // for the page's live updates (record.js)
 	Subtitle      string
 	CanWrite      bool
 	Fields        []formField

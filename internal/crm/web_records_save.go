@@ -6,7 +6,6 @@ import (
 	"net/url"
 
 	"github.com/kite-crm/kite/internal/org"
-	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/web"
 )
 
@@ -102,7 +101,6 @@ func (s *Service) renderDetail(w http.ResponseWriter, r *http.Request, c *org.We
 	}
 	p := c.Page(d.Name, kind.Plural)
 	p.Scripts = []string{web.AssetRecord}
-	v.OrgID, v.Since = c.Org.ID, events.PositionAt(c.Now)
 	s.orgs.Render(w, r, errs.StatusOr(http.StatusOK), recordPage(p, v))
 }
 

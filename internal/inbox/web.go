@@ -11,7 +11,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/org"
-	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/web"
 )
 
@@ -112,7 +111,7 @@ func (s *Service) chatPage(w http.ResponseWriter, r *http.Request, c *org.WebCtx
 func (s *Service) renderInbox(w http.ResponseWriter, r *http.Request, c *org.WebCtx, chatID string) {
 	lq := readListQuery(r.URL.Query())
 	v := inboxView{List: listView{Query: lq, Now: c.Now, Loc: c.Loc, OpenID: chatID}, OrgID: c.Org.ID, UserID: c.Actor.UserID,
-		CanWrite: c.Can(org.InboxWrite), Since: events.PositionAt(c.Now)}
+		CanWrite: c.Can(org.InboxWrite)}
 	ws, err := s.workspaceOf(r.Context(), c.Org.ID)
 	if err != nil {
 		s.pageFailed(w, r, c, err)

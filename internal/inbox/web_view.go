@@ -20,7 +20,6 @@ type inboxView struct {
 	Open          *chatView
 	OrgID, UserID string
 	CanWrite      bool
-	Since         string // the realtime replay position of the page
 }
 
 // listView is the chat list pane.

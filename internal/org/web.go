@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/kite-crm/kite/internal/identity"
+	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/web"
 )
 
@@ -206,7 +207,8 @@ func settingsLinks(role Role) []web.SettingsLink {
 // Page describes a page in the layout, with the person's shell.
 func (c *WebCtx) Page(title, active string) web.Page {
 	shell := &web.Shell{UserName: c.P.User.Name, UserEmail: c.P.User.Email,
-		Org: web.ShellOrg{ID: c.Org.ID, Name: c.Org.Name, Role: string(c.Org.Role)}}
+		Org:   web.ShellOrg{ID: c.Org.ID, Name: c.Org.Name, Role: string(c.Org.Role)},
+		Since: events.PositionAt(c.Now)}
 	for _, o := range c.Orgs {
 		shell.Orgs = append(shell.Orgs, web.ShellOrg{ID: o.ID, Name: o.Name, Role: string(o.Role)})
 	}

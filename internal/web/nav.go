@@ -16,6 +16,9 @@ type NavItem struct {
 	// Counter, when set, is a URL answering the item's live count as a
 	// badge fragment (the inbox's unread messages); loaded after the page.
 	Counter string
+	// CounterOn lists the realtime event types, space-separated, after
+	// which every page fetches the count again.
+	CounterOn string
 }
 
 // UnreadBadgePath answers the inbox item's unread badge.
@@ -55,6 +58,7 @@ func shellNavItems(s *Shell) []NavItem {
 		}
 		if items[i].Key == "inbox" && s.HasOrg() {
 			items[i].Counter = UnreadBadgePath
+			items[i].CounterOn = "message.received chat.read chat.created"
 		}
 	}
 	return items

@@ -22,6 +22,9 @@ type Shell struct {
 	// Settings lists the settings pages the person's role may open, in
 	// order; the Settings navigation item links to the first.
 	Settings []SettingsLink
+	// Since is the realtime replay position of when the page was drawn:
+	// the page's socket asks for the events from then on.
+	Since string
 }
 
 // ShellOrg is one organization in the switcher.

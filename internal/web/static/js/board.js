@@ -190,32 +190,12 @@
     if (t instanceof HTMLSelectElement && t.hasAttribute("data-autosubmit") && t.form) t.form.requestSubmit();
   });
 
-  // Live updates from teammates.
-  var socket = null;
-  var lastID = "";
-  var backoff = 500;
-
-  function connect() {
-    var b = board();
-    if (!b || !("WebSocket" in window)) return;
-    if (!lastID) lastID = b.getAttribute("data-since") || ""; // replay from when the page was drawn
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/realtime?org_id=" +
-      encodeURIComponent(b.getAttribute("data-org")) + (lastID ? "&since=" + encodeURIComponent(lastID) : "");
-    socket = new WebSocket(url);
-    socket.addEventListener("open", function () { backoff = 500; });
-    socket.addEventListener("message", function (e) {
-      var m;
-      try { m = JSON.parse(e.data); } catch (err) { return; }
-      if (m.id) lastID = m.id;
-      if (!/^(deal|stage|pipeline)\./.test(m.type || "")) return;
-      var cur = board();
-      var pid = m.data && m.data.pipeline_id;
-      if (cur && (!pid || pid === cur.getAttribute("data-pipeline"))) scheduleRefresh();
-    });
-    socket.addEventListener("close", function () {
-      window.setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 10000);
-    });
+  // Live updates from teammates, on the page's shared socket.
+  function follow(m) {
+    if (!/^(deal|stage|pipeline)\./.test(m.type || "")) return;
+    var cur = board();
+    var pid = m.data && m.data.pipeline_id;
+    if (cur && (!pid || pid === cur.getAttribute("data-pipeline"))) scheduleRefresh();
   }
 
   // Stage order on the settings page.
@@ -250,6 +230,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     initBoard(board());
     initStages(document.getElementById("stage-list"));
-    connect();
+    if (board() && window.kite) window.kite.live.on(follow);
   });
 })();

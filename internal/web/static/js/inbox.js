@@ -2,16 +2,17 @@
  * The inbox workspace. The server draws every piece of it (chat rows,
  * message bubbles, the context panel); this script keeps it live:
  *
- * - the realtime socket (/api/v1/realtime): new messages and their status
- *   are fetched as the server draws them and put in place by id, so a
- *   repeated event never draws a message twice; chats, assignment and read
- *   state refresh the list; a reconnect (with backoff) replays what was
- *   missed with ?since=<last event id>;
+ * - events from the page's realtime socket (kite.live, which reconnects
+ *   and replays what it missed): new messages and their status are fetched
+ *   as the server draws them and put in place by id, so a repeated event
+ *   never draws a message twice; chats, assignment and read state refresh
+ *   the list;
  * - teammates: presence (online/away, a heartbeat every 25 s) and "is
  *   typing" in the open chat, sent as socket frames;
  * - the composer lives in inbox-composer.js;
- * - the keyboard: j / k move between chats, / searches, e closes the chat;
- * - the unread total in the navigation and the tab title.
+ * - the keyboard: j / k move between chats, / searches, e closes the chat.
+ * The unread total in the navigation and the tab title is kite.js's, on
+ * every page.
  */
 (function () {
   "use strict";
@@ -19,7 +20,6 @@
   var root = null;       // #inbox
   var me = "";           // the signed-in member's id
   var orgID = "";
-  var baseTitle = document.title;
 
   function $(id) { return document.getElementById(id); }
   function chatEl() { return $("chat"); }
@@ -163,27 +163,9 @@
           var b = row.querySelector(".unread-badge");
           if (b) b.remove();
         }
-        refreshUnread();
+        window.kite.refreshCounts();
       }, function () {});
     }, 250);
-  }
-
-  var unreadTimer = null;
-  function refreshUnread() {
-    window.clearTimeout(unreadTimer);
-    unreadTimer = window.setTimeout(function () {
-      fragment("/inbox/unread").then(function (html) {
-        var el = parse(html).firstElementChild;
-        var old = $("nav-count-inbox");
-        if (el && old) old.replaceWith(el);
-        showTotal(el);
-      }, function () {});
-    }, 200);
-  }
-
-  function showTotal(el) {
-    var n = el ? Number(el.getAttribute("data-unread") || 0) : 0;
-    document.title = (n > 0 ? "(" + (n > 999 ? "999+" : n) + ") " : "") + baseTitle.replace(/^\(\d+\+?\) /, "");
   }
 
   // ---------- The chat list ----------
@@ -225,26 +207,11 @@
 
   // ---------- Realtime ----------
 
-  var socket = null;
-  var lastID = "";
-  var seen = [];
-  var seenSet = {};
-  var backoff = 500;
   var connectedOnce = false;
   var subscribedChat = "";
   var heartbeat = null;
 
-  function remember(id) {
-    if (seenSet[id]) return false;
-    seenSet[id] = true;
-    seen.push(id);
-    if (seen.length > 2000) delete seenSet[seen.shift()];
-    return true;
-  }
-
-  function send(frame) {
-    if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
-  }
+  function send(frame) { return window.kite.live.send(frame); }
 
   function chatTopic(id) { return "org." + orgID + ".chat." + id; }
 
@@ -256,38 +223,18 @@
     if (id) send({ type: "subscribe", topics: [chatTopic(id)] });
   }
 
-  function connect() {
-    if (!("WebSocket" in window)) return;
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/realtime?org_id=" +
-      encodeURIComponent(orgID) + (lastID ? "&since=" + encodeURIComponent(lastID) : "");
-    socket = new WebSocket(url);
-    socket.addEventListener("open", function () {
-      backoff = 500;
-      live(true);
-      subscribedChat = "";
-      send({ type: "subscribe", topics: ["org." + orgID + ".presence"] });
-      subscribeChat();
-      lastState = "";
-      announce(true);
-      if (connectedOnce) { refreshList(); refreshUnread(); }
-      connectedOnce = true;
-    });
-    socket.addEventListener("message", function (e) {
-      var m;
-      try { m = JSON.parse(e.data); } catch (err) { return; }
-      if (m.id) {
-        if (!remember(m.id)) return;
-        lastID = m.id;
-      }
-      handle(m);
-    });
-    socket.addEventListener("close", function () {
-      socket = null;
-      live(false);
-      var wait = backoff + Math.floor(Math.random() * 250);
-      backoff = Math.min(backoff * 2, 10000);
-      window.setTimeout(connect, wait);
-    });
+  // opened runs each time the page's socket (kite.live) opens: the
+  // subscriptions are the connection's, and after a reconnect the list is
+  // read again, as more may have changed than was replayed.
+  function opened(reconnected) {
+    live(true);
+    subscribedChat = "";
+    send({ type: "subscribe", topics: ["org." + orgID + ".presence"] });
+    subscribeChat();
+    lastState = "";
+    announce(true);
+    if (reconnected) refreshList();
+    connectedOnce = true;
   }
 
   // live shows whether updates are flowing; a lost connection says so
@@ -322,12 +269,10 @@
         if (type === "message.received") markRead();
       }
       if (type === "message.received" || type === "message.queued" || type === "message.failed") refreshList();
-      if (type === "message.received") refreshUnread();
       return;
     }
     if (type.indexOf("chat.") === 0) {
       refreshList();
-      if (type === "chat.read" || type === "chat.created") refreshUnread();
       if (d.chat_id && d.chat_id === chatID() && type !== "chat.read") { chatChanged(); refreshContext(); }
       return;
     }
@@ -352,7 +297,7 @@
     var now = Date.now();
     var state = myState();
     if (state === lastState && now - lastAnnounce < (force ? 1100 : 5000)) return;
-    if (!socket || socket.readyState !== 1) return;
+    if (!window.kite.live.connected()) return;
     lastAnnounce = now;
     lastState = state;
     send({ type: "presence", data: { state: state } });
@@ -577,8 +522,7 @@
     else if (div) div.scrollIntoView({ block: "start" });
     else scrollToBottom();
     var name = $("chat-title");
-    baseTitle = (name ? name.textContent + " · " : "") + "Inbox · Kite";
-    showTotal($("nav-count-inbox"));
+    window.kite.setTitle((name ? name.textContent + " · " : "") + "Inbox · Kite");
     markRead();
   }
 
@@ -601,9 +545,6 @@
     // A redrawn chat header comes without the teammates it showed.
     var list = $("presence");
     if (list && !list.children.length && Object.keys(people).length) drawPresence();
-    var t = e.detail && e.detail.target;
-    if (t && t.id === "nav-count-inbox") showTotal(t);
-    if (t && t.classList && t.classList.contains("nav-count")) showTotal($("nav-count-inbox"));
   });
 
   // What the composer (inbox-composer.js) shares with this script.
@@ -616,9 +557,10 @@
     if (!root) return;
     me = root.getAttribute("data-user") || "";
     orgID = root.getAttribute("data-org") || "";
-    lastID = root.getAttribute("data-since") || ""; // replay from when the page was drawn
     if (chatID()) openedChat();
-    connect();
+    window.kite.live.onOpen(opened);
+    window.kite.live.onState(function (on) { if (!on) live(false); });
+    window.kite.live.on(handle);
     heartbeat = window.setInterval(function () { announce(true); drawPresence(); }, 25000);
   });
 })();

@@ -510,6 +510,145 @@
     t.insertBefore(btn, t.querySelector(".toast-close"));
   }
 
+  /* ---------- Live updates ---------- */
+
+  /*
+   * One realtime socket per page, for every script that follows events (the
+   * board, a contact's page, the inbox) and for the navigation's counts. It
+   * asks for the events since the page was drawn (body[data-since]) and,
+   * after a reconnect, since the last one it got; a repeated event id is
+   * dropped. A lost connection retries with backoff.
+   */
+  var live = (function () {
+    var frameFns = [], openFns = [], stateFns = [];
+    var socket = null, orgID = "", lastID = "", backoff = 500, opens = 0;
+    var seen = [], seenSet = {};
+
+    function fresh(id) {
+      if (seenSet[id]) return false;
+      seenSet[id] = true;
+      seen.push(id);
+      if (seen.length > 2000) delete seenSet[seen.shift()];
+      return true;
+    }
+
+    function emit(fns, arg) {
+      fns.forEach(function (fn) {
+        try { fn(arg); } catch (err) { window.console && console.error(err); }
+      });
+    }
+
+    function connect() {
+      var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/v1/realtime?org_id=" +
+        encodeURIComponent(orgID) + (lastID ? "&since=" + encodeURIComponent(lastID) : "");
+      socket = new WebSocket(url);
+      socket.addEventListener("open", function () {
+        backoff = 500;
+        opens++;
+        emit(stateFns, true);
+        emit(openFns, opens > 1);
+      });
+      socket.addEventListener("message", function (e) {
+        var m;
+        try { m = JSON.parse(e.data); } catch (err) { return; }
+        if (m.id) {
+          if (!fresh(m.id)) return;
+          lastID = m.id;
+        }
+        emit(frameFns, m);
+      });
+      socket.addEventListener("close", function () {
+        socket = null;
+        emit(stateFns, false);
+        var wait = backoff + Math.floor(Math.random() * 250);
+        backoff = Math.min(backoff * 2, 10000);
+        window.setTimeout(connect, wait);
+      });
+    }
+
+    return {
+      // start connects once per page, in the org the page acts in.
+      start: function (org, since) {
+        if (orgID || !org || !("WebSocket" in window)) return;
+        orgID = org;
+        lastID = since || "";
+        connect();
+      },
+      // on calls fn with every new frame {type, data, id, subject}.
+      on: function (fn) { frameFns.push(fn); },
+      // onOpen calls fn(reconnected) each time the socket opens.
+      onOpen: function (fn) { openFns.push(fn); },
+      // onState calls fn(connected) as the connection comes and goes.
+      onState: function (fn) { stateFns.push(fn); },
+      // send sends a frame when connected, and says whether it did.
+      send: function (frame) {
+        if (!socket || socket.readyState !== 1) return false;
+        socket.send(JSON.stringify(frame));
+        return true;
+      },
+      connected: function () { return !!socket && socket.readyState === 1; }
+    };
+  })();
+
+  /*
+   * Navigation counts (the inbox's unread messages) follow the events named
+   * by their item's data-counter-on, and the tab title starts with the
+   * unread total: "(3) Deals · Kite".
+   */
+  var baseTitle = document.title;
+  var counterTimers = {};
+
+  function setTitle(title) {
+    baseTitle = title;
+    showUnread();
+  }
+
+  function showUnread() {
+    var n = 0;
+    document.querySelectorAll(".nav-count[data-unread]").forEach(function (el) {
+      n += Number(el.getAttribute("data-unread") || 0);
+    });
+    document.title = (n > 0 ? "(" + (n > 999 ? "999+" : n) + ") " : "") + baseTitle;
+  }
+
+  function refreshCounter(item) {
+    var url = item.getAttribute("data-counter");
+    window.clearTimeout(counterTimers[url]);
+    counterTimers[url] = window.setTimeout(function () {
+      fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (res) {
+        return res.ok ? res.text() : Promise.reject(res.status);
+      }).then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html").body.firstElementChild;
+        var now = item.querySelector(".nav-count");
+        if (next && now) now.replaceWith(document.importNode(next, true));
+        showUnread();
+      }, function () { /* the next event tries again */ });
+    }, 200);
+  }
+
+  function refreshCounters(type) {
+    document.querySelectorAll(".nav-item[data-counter]").forEach(function (item) {
+      var on = (item.getAttribute("data-counter-on") || "").split(" ");
+      if (type === "*" || on.indexOf(type) >= 0) refreshCounter(item);
+    });
+  }
+
+  live.on(function (m) { refreshCounters(m.type || ""); });
+  // body[data-live] says whether updates are flowing (styles and tests).
+  live.onState(function (on) { document.body.setAttribute("data-live", String(on)); });
+  // After a lost connection the count may have moved more than replayed.
+  live.onOpen(function (reconnected) { if (reconnected) refreshCounters("*"); });
+
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var t = e.detail && e.detail.target;
+    if (t && t.classList && t.classList.contains("nav-count")) showUnread();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    baseTitle = document.title;
+    live.start(document.body.getAttribute("data-org"), document.body.getAttribute("data-since"));
+  });
+
   window.kite = {
     toast: toast,
     toastAction: toastAction,
@@ -517,7 +656,10 @@
     closeDialog: closeDialog,
     confirm: confirmAction,
     setTheme: setTheme,
-    theme: currentTheme
+    theme: currentTheme,
+    live: live,
+    setTitle: setTitle,
+    refreshCounts: function () { refreshCounters("*"); }
   };
 })();
 
