@@ -121,7 +121,8 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 
 	// A draft stays with its chat across a reload.
 	bee.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "draft for Nils"))
-	time.Sleep(400 * time.Millisecond)
+	// Saved after a pause in typing, which a busy machine can stretch.
+	bee.waitFor("the draft saved", `localStorage.getItem("kite.draft.`+chatID+`") === "draft for Nils"`)
 	bee.open("/inbox/" + chatID)
 	bee.waitFor("the draft", `document.getElementById("composer-text").value === "draft for Nils"`)
 
