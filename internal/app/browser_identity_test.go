@@ -64,7 +64,7 @@ func (u *uiTab) click(sel string) {
 		if err == nil {
 			return
 		}
-		if try == 5 || !strings.Contains(err.Error(), "Could not find node") {
+		if try == 5 || !nodeGone(err) {
 			u.t.Fatalf("click %s: %v", sel, err)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -132,13 +132,27 @@ func (u *uiTab) waitPage(path string) {
 	u.waitFor("the page "+path, `location.pathname === "`+path+`" && document.readyState === "complete"`)
 }
 
+// text reads the text of sel, again on the replacing node when a live
+// page redraws it while it is read.
 func (u *uiTab) text(sel string) string {
 	u.t.Helper()
-	s, err := chromedp.Run(u.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		u.t.Fatalf("text of %s: %v", sel, err)
+	for try := 1; ; try++ {
+		s, err := chromedp.Run(u.ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil {
+			return s
+		}
+		if try == 5 || !nodeGone(err) {
+			u.t.Fatalf("text of %s: %v", sel, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return s
+}
+
+// nodeGone reports the browser's answer about a node that a redraw removed
+// between finding it and acting on it.
+func nodeGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node") || strings.Contains(msg, "No node with given id")
 }
 
 // mustSee fails unless the element holds every text.
