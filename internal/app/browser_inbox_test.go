@@ -34,6 +34,22 @@ func (u *uiTab) keys(k string) {
 	u.do(chromedp.KeyEvent(k))
 }
 
+// inboxWithCustomer starts Kite with a bot that customer has written
+// first to, and an owner's browser on that chat with its socket live.
+func inboxWithCustomer(t *testing.T, botID int, botName string, customer telegramtest.User, first string) (k *tgKite, token, chatID string, u *uiTab) {
+	t.Helper()
+	k = startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
+	token, _ = k.connectBot(t, botID, botName)
+	k.tg.UserSays(token, customer, first)
+	k.waitDelivered(t, token)
+	chatID = k.firstChat(t)
+	u = newUITab(t, k.app)
+	u.signIn("owner@example.com", testPassword, "/")
+	u.open("/inbox/" + chatID)
+	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
+	return k, token, chatID, u
+}
+
 // Two people work one inbox in two browsers while the fake Bot API plays
 // the customer: each sees the other online, typing, replying and taking
 // the chat, and the customer's messages arrive without a reload.
@@ -174,17 +190,8 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 // message once. On a narrow screen the inbox shows one pane at a time.
 func TestBrowserInboxCatchesUpAndFolds(t *testing.T) {
 	t.Parallel()
-	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
-	token, _ := k.connectBot(t, 1910, "acme_fold_bot")
 	customer := telegramtest.User{ID: 8802, FirstName: "Ivo"}
-	k.tg.UserSays(token, customer, "first")
-	k.waitDelivered(t, token)
-	chatID := k.firstChat(t)
-
-	u := newUITab(t, k.app)
-	u.signIn("owner@example.com", testPassword, "/")
-	u.open("/inbox/" + chatID)
-	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
+	k, token, chatID, u := inboxWithCustomer(t, 1910, "acme_fold_bot", customer, "first")
 	for i, text := range []string{"second", "third"} {
 		k.app.revokeRealtime(k.admin.OrgID, k.admin.UserID) // every socket of the owner closes
 		u.waitFor("the lost connection shown", `document.getElementById("inbox").dataset.live === "false" && !document.getElementById("inbox-offline").hidden`)
@@ -229,21 +236,12 @@ func TestBrowserInboxCatchesUpAndFolds(t *testing.T) {
 // the line instead of sending.
 func TestBrowserInboxFilesViewerAndRetry(t *testing.T) {
 	t.Parallel()
-	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
-	token, _ := k.connectBot(t, 1911, "acme_files_bot")
 	customer := telegramtest.User{ID: 8803, FirstName: "Eli"}
-	k.tg.UserSays(token, customer, "hello")
-	k.waitDelivered(t, token)
-	chatID := k.firstChat(t)
+	k, token, _, u := inboxWithCustomer(t, 1911, "acme_files_bot", customer, "hello")
 	pic := filepath.Join(t.TempDir(), "plan.png")
 	if err := os.WriteFile(pic, tinyPNG(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-
-	u := newUITab(t, k.app)
-	u.signIn("owner@example.com", testPassword, "/")
-	u.open("/inbox/" + chatID)
-	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
 	u.do(chromedp.SetUploadFiles(chromedp.CSS("#composer-file"), []string{pic}))
 	u.waitFor("the file chip", `document.getElementById("composer-files").textContent.includes("plan.png")`)
 	u.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "our plan"))
@@ -281,17 +279,8 @@ func TestBrowserInboxFilesViewerAndRetry(t *testing.T) {
 // chat, as well as through the picker, and go out as documents.
 func TestBrowserInboxPasteAndDropFiles(t *testing.T) {
 	t.Parallel()
-	k := startTelegramKite(t, dbtest.New(t, db.SQLite, true), "webhook")
-	token, _ := k.connectBot(t, 1912, "acme_paste_bot")
 	customer := telegramtest.User{ID: 8804, FirstName: "Fay"}
-	k.tg.UserSays(token, customer, "send me the files")
-	k.waitDelivered(t, token)
-	chatID := k.firstChat(t)
-
-	u := newUITab(t, k.app)
-	u.signIn("owner@example.com", testPassword, "/")
-	u.open("/inbox/" + chatID)
-	u.waitFor("the socket", `document.getElementById("inbox").dataset.live === "true"`)
+	k, token, _, u := inboxWithCustomer(t, 1912, "acme_paste_bot", customer, "send me the files")
 
 	// A paste of a file into the text box attaches it instead of pasting.
 	pasted := u.eval(`(function () {
