@@ -47,12 +47,7 @@
   }
 
   // fragment fetches a piece of page the server draws.
-  function fragment(url) {
-    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (res) {
-      if (!res.ok) throw new Error("Kite answered " + res.status + ".");
-      return res.text();
-    });
-  }
+  function fragment(url) { return window.kite.fragment(url); }
 
   function parse(html) {
     var t = document.createElement("template");

@@ -595,7 +595,7 @@
    * by their item's data-counter-on, and the tab title starts with the
    * unread total: "(3) Deals · Kite".
    */
-  var baseTitle = document.title;
+  var baseTitle = "";   // the page's title without the count, set when it loads
   var counterTimers = {};
 
   function setTitle(title) {
@@ -611,13 +611,19 @@
     document.title = (n > 0 ? "(" + (n > 999 ? "999+" : n) + ") " : "") + baseTitle;
   }
 
+  // fragment fetches a piece of a page as htmx would, as text.
+  function fragment(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (res) {
+      if (!res.ok) throw new Error("Kite answered " + res.status + ".");
+      return res.text();
+    });
+  }
+
   function refreshCounter(item) {
     var url = item.getAttribute("data-counter");
     window.clearTimeout(counterTimers[url]);
     counterTimers[url] = window.setTimeout(function () {
-      fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (res) {
-        return res.ok ? res.text() : Promise.reject(res.status);
-      }).then(function (html) {
+      fragment(url).then(function (html) {
         var next = new DOMParser().parseFromString(html, "text/html").body.firstElementChild;
         var now = item.querySelector(".nav-count");
         if (next && now) now.replaceWith(document.importNode(next, true));
@@ -658,6 +664,7 @@
     setTheme: setTheme,
     theme: currentTheme,
     live: live,
+    fragment: fragment,
     setTitle: setTitle,
     refreshCounts: function () { refreshCounters("*"); }
   };
