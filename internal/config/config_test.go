@@ -19,8 +19,12 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "localhost:8080" || c.DataDir != "./kite-data" || c.DatabaseURL != "" || c.PublicURL != "http://localhost:8080" ||
-		c.ShutdownTimeout != 20*time.Second || c.JobWorkers != 20 || c.LogFormat != "text" {
+		c.ShutdownTimeout != 20*time.Second || c.JobWorkers != 20 || c.LogFormat != "text" || c.DBMaxConns != 0 {
 		t.Fatalf("defaults = %+v", c)
+	}
+	// A number sets the pool size for either engine; "auto" leaves it to db.Open.
+	if c, err := Load(nil, env(map[string]string{"KITE_DB_MAX_CONNS": "4"})); err != nil || c.DBMaxConns != 4 {
+		t.Fatalf("KITE_DB_MAX_CONNS=4: %d %v", c.DBMaxConns, err)
 	}
 }
 

@@ -228,9 +228,6 @@ func (s *Store) Register(reg *jobs.Registry) {
 }
 
 func replay(w http.ResponseWriter, prior *record) {
-	if prior == nil {
-		return
-	}
 	h := w.Header()
 	if prior.ContentType != "" {
 		h.Set("Content-Type", prior.ContentType)
