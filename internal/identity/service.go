@@ -59,6 +59,26 @@ type Service struct {
 	oidcOnce     sync.Mutex
 	oidcProvider *oidc.Provider
 	queue        *jobs.Queue
+	reads        hotReads
+}
+
+// hotReads are the lookups every authenticated request makes, prepared
+// once (db.Prepared).
+type hotReads struct {
+	sessionByID, sessionByToken, userByID *db.Prepared
+}
+
+func prepareHotReads(d *db.DB) hotReads {
+	by := func(model any, column string) *db.Prepared {
+		return d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return q.Model(model).Where("? = ?", bun.Ident(column), p.Next())
+		})
+	}
+	return hotReads{
+		sessionByID:    by((*Session)(nil), "id"),
+		sessionByToken: by((*Session)(nil), "token_hash"),
+		userByID:       by((*User)(nil), "id"),
+	}
 }
 
 // Token lifetimes.
@@ -76,7 +96,7 @@ func NewService(d *db.DB, keys *crypto.Keyring, sender mail.Sender, cfg Config, 
 	s := &Service{
 		db: d, keys: keys, accessKey: keys.Derive("kite access tokens v1"),
 		hasher: NewHasher(cfg.HashConcurrency), throttle: NewThrottle(d),
-		mail: sender, cfg: cfg, log: log, now: time.Now,
+		mail: sender, cfg: cfg, log: log, now: time.Now, reads: prepareHotReads(d),
 	}
 	s.hooks.Audit = func(context.Context, string, string, ClientMeta, map[string]any) {}
 	return s
@@ -214,7 +234,7 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 // UserByID finds a user.
 func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
 	var u User
-	err := s.db.Read.NewSelect().Model(&u).Where("id = ?", id).Scan(ctx)
+	err := s.reads.userByID.Scan(ctx, &u, id)
 	return u, db.MapError(err)
 }
 

@@ -181,7 +181,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (Pr
 		}
 		return Principal{}, httpx.NewProblem(http.StatusUnauthorized, "token_invalid", "The access token is not valid.")
 	}
-	return s.principal(ctx, "id = ?", claims.SessionID, claims.UserID)
+	return s.principal(ctx, s.reads.sessionByID, claims.SessionID, claims.UserID)
 }
 
 // AuthenticateWebSession checks a browser's session cookie token.
@@ -189,12 +189,12 @@ func (s *Service) AuthenticateWebSession(ctx context.Context, token string) (Pri
 	if token == "" {
 		return Principal{}, errUnauthorized
 	}
-	return s.principal(ctx, "token_hash = ?", HashToken(token), "")
+	return s.principal(ctx, s.reads.sessionByToken, HashToken(token), "")
 }
 
-func (s *Service) principal(ctx context.Context, where string, arg any, wantUser string) (Principal, error) {
+func (s *Service) principal(ctx context.Context, lookup *db.Prepared, arg any, wantUser string) (Principal, error) {
 	var sess Session
-	if err := s.db.Read.NewSelect().Model(&sess).Where(where, arg).Scan(ctx); err != nil {
+	if err := lookup.Scan(ctx, &sess, arg); err != nil {
 		return Principal{}, errUnauthorized
 	}
 	now := s.now().UTC()

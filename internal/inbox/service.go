@@ -38,6 +38,8 @@ type Service struct {
 	deals  *pipeline.Service // the context panel's deals; nil leaves them out
 	// previews fetches link previews for messages' web addresses.
 	previews atomic.Pointer[linkpreview.Fetcher]
+	// unread reads a member's unread counts on every page (db.Prepared).
+	unread unreadReads
 
 	mu       sync.Mutex
 	channels map[string]Channel // by kind
@@ -57,7 +59,8 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, bl
 	}
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	s := &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
-		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1)}
+		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1),
+		unread: prepareUnreadReads(d)}
 	s.previews.Store(linkpreview.New(linkpreview.Options{}))
 	if c != nil {
 		c.RelateSubjects(s.relatedChats)

@@ -6,6 +6,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/db"
 )
 
 // Unread is the caller's unread inbound messages: the total and per chat.
@@ -32,14 +33,11 @@ func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
 	if a.UserID == "" {
 		return u, nil
 	}
-	mine := func() *bun.SelectQuery {
-		return s.db.Read.NewSelect().Model((*unreadRow)(nil)).Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID)
-	}
 	var err error
 	if u.Total, err = s.UnreadTotal(ctx, a); err != nil || u.Total == 0 {
-		return u, nil
+		return u, err
 	}
-	rows, err := mine().Column("chat_id", "count").OrderExpr("last_at DESC, chat_id DESC").Limit(maxUnreadChats).Rows(ctx)
+	rows, err := s.unread.chats.Rows(ctx, a.UserID, a.OrgID)
 	if err != nil {
 		return u, err
 	}
@@ -54,6 +52,24 @@ func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
 	return u, rows.Err()
 }
 
+// unreadReads are the queries of a member's unread counts.
+type unreadReads struct{ total, chats *db.Prepared }
+
+func prepareUnreadReads(d *db.DB) unreadReads {
+	mine := func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+		return q.Where("user_id = ?", p.Next()).Where("org_id = ?", p.Next())
+	}
+	return unreadReads{
+		total: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return mine(q.Model((*unreadTotal)(nil)).ColumnExpr("COALESCE(SUM(total), 0)"), p)
+		}),
+		chats: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return mine(q.Model((*unreadRow)(nil)).Column("chat_id", "count"), p).
+				OrderExpr("last_at DESC, chat_id DESC").Limit(maxUnreadChats)
+		}),
+	}
+}
+
 // UnreadTotal is the caller's count of unread messages over all chats,
 // summed from its shard rows.
 func (s *Service) UnreadTotal(ctx context.Context, a org.Actor) (int, error) {
@@ -61,8 +77,7 @@ func (s *Service) UnreadTotal(ctx context.Context, a org.Actor) (int, error) {
 	if a.UserID == "" {
 		return 0, nil
 	}
-	err := s.db.Read.NewSelect().Model((*unreadTotal)(nil)).ColumnExpr("COALESCE(SUM(total), 0)").
-		Where("user_id = ?", a.UserID).Where("org_id = ?", a.OrgID).Scan(ctx, &total)
+	err := s.unread.total.Scan(ctx, &total, a.UserID, a.OrgID)
 	return total, err
 }
 

@@ -85,7 +85,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, key string) (APIKey, e
 	if !strings.HasPrefix(key, APIKeyPrefix) {
 		return k, errBadKey
 	}
-	err := s.db.Read.NewSelect().Model(&k).Where("key_hash = ?", identity.HashToken(key)).Where("revoked_at IS NULL").Scan(ctx)
+	err := s.reads.apiKey.Scan(ctx, &k, identity.HashToken(key))
 	if err != nil {
 		return k, errBadKey
 	}

@@ -33,6 +33,27 @@ type Service struct {
 	onCreated []func(ctx context.Context, tx bun.Tx, o Organization) error
 	// idem replays keyed API writes (the Idempotency-Key header) per actor.
 	idem *idempotency.Store
+	// reads are the lookups that authorise every request (db.Prepared).
+	reads hotReads
+}
+
+type hotReads struct {
+	forUser, roleOf, apiKey *db.Prepared
+}
+
+func prepareHotReads(d *db.DB) hotReads {
+	return hotReads{
+		forUser: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return q.TableExpr("memberships AS m").Join("JOIN organizations AS o ON o.id = m.org_id").
+				ColumnExpr("o.id, o.name, m.role").Where("m.user_id = ?", p.Next()).OrderExpr("o.name, o.id").Limit(500)
+		}),
+		roleOf: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return q.Model((*Membership)(nil)).Column("role").Where("org_id = ?", p.Next()).Where("user_id = ?", p.Next())
+		}),
+		apiKey: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return q.Model((*APIKey)(nil)).Where("key_hash = ?", p.Next()).Where("revoked_at IS NULL")
+		}),
+	}
 }
 
 // NewService builds the service and installs its hooks into identity.
@@ -41,7 +62,7 @@ func NewService(d *db.DB, id *identity.Service, bus *events.Bus, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: d, identity: id, events: bus, log: log, now: time.Now, onMemberRemoved: func(string, string) {},
-		idem: idempotency.New(d, log)}
+		idem: idempotency.New(d, log), reads: prepareHotReads(d)}
 	id.SetHooks(identity.Hooks{SignedUp: s.signedUp, Audit: s.auditUser})
 	return s
 }
@@ -133,8 +154,7 @@ type OrgWithRole struct {
 // ForUser lists the organizations a user belongs to, by name.
 func (s *Service) ForUser(ctx context.Context, userID string) ([]OrgWithRole, error) {
 	out := []OrgWithRole{}
-	err := s.db.Read.NewSelect().TableExpr("memberships AS m").Join("JOIN organizations AS o ON o.id = m.org_id").
-		ColumnExpr("o.id, o.name, m.role").Where("m.user_id = ?", userID).OrderExpr("o.name, o.id").Limit(500).Scan(ctx, &out)
+	err := s.reads.forUser.ScanAll(ctx, &out, userID)
 	return out, err
 }
 
@@ -148,7 +168,7 @@ func (s *Service) Get(ctx context.Context, orgID string) (Organization, error) {
 // RoleOf returns a user's role in an org; not a member is ErrNotFound.
 func (s *Service) RoleOf(ctx context.Context, orgID, userID string) (Role, error) {
 	var m Membership
-	err := s.db.Read.NewSelect().Model(&m).Column("role").Where("org_id = ?", orgID).Where("user_id = ?", userID).Scan(ctx)
+	err := s.reads.roleOf.Scan(ctx, &m, orgID, userID)
 	return m.Role, db.MapError(err)
 }
 
