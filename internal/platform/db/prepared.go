@@ -24,10 +24,10 @@ import (
 // bun, writes them, and SQLite's driver would write a time in another form
 // than bun's, which compares wrongly with stored times.
 type Prepared struct {
-	read  *bun.DB
-	text  string
-	stmt  atomic.Pointer[sql.Stmt]
-	mu    sync.Mutex // held while preparing
+	read *bun.DB
+	text string
+	stmt atomic.Pointer[sql.Stmt]
+	mu   sync.Mutex // held while preparing
 }
 
 // Params hands out the placeholders of a Prepared query's arguments, in
