@@ -23,7 +23,17 @@ func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) err
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		hooks := &commitHooks{}
-		err = d.runInTurn(ctx, func() error { return d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, fn) })
+		err = d.runInTurn(ctx, func() error {
+			return d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, func(ctx context.Context, tx bun.Tx) error {
+				if err := fn(ctx, tx); err != nil {
+					return err
+				}
+				if last, ok := ctx.Value(lastInTxKey{}).(func(context.Context, bun.Tx) error); ok {
+					return last(ctx, tx)
+				}
+				return nil
+			})
+		})
 		if err == nil {
 			hooks.run()
 		}
@@ -53,6 +63,16 @@ func (d *DB) runInTurn(ctx context.Context, run func() error) error {
 	}
 	defer func() { <-d.writeTurn }()
 	return run()
+}
+
+type lastInTxKey struct{}
+
+// WithLastInTx returns a context in which every transaction run by Tx
+// calls fn as its last statement, inside itself: whatever fn writes
+// commits exactly when the transaction's own writes do. The idempotency
+// store marks a keyed request's key this way once its write commits.
+func WithLastInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) context.Context {
+	return context.WithValue(ctx, lastInTxKey{}, fn)
 }
 
 type commitHooksKey struct{}

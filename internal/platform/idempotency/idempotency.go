@@ -4,7 +4,11 @@
 // repeat while the first is still running is a 409 the client can retry.
 //
 // Answers are kept for a day. 5xx and 429 answers are not kept, so a retry
-// after a failure on Kite's side runs the write again.
+// after a failure on Kite's side runs the write again — unless the write
+// had committed: the key is marked in the write's own transaction, and a
+// key whose write committed never runs again. Its answer is replayed
+// when it was kept; when the process died before keeping it, a retry
+// gets a 409 saying the outcome must be read, not written again.
 package idempotency
 
 import (
@@ -52,6 +56,8 @@ var (
 		"This Idempotency-Key was used with a different request; use a new key for a new request.")
 	errInFlight = httpx.NewProblem(http.StatusConflict, "idempotency_key_in_use",
 		"A request with this Idempotency-Key is still running; retry in a moment.")
+	errOutcomeLost = httpx.NewProblem(http.StatusConflict, "idempotency_key_outcome_lost",
+		"The request with this Idempotency-Key made its change, but its answer was lost; read the record instead of sending the request again.")
 )
 
 // record is one key's row.
@@ -65,6 +71,8 @@ type record struct {
 	Location      string    `bun:"location"`
 	Body          []byte    `bun:"body"`
 	CreatedAt     time.Time `bun:"created_at"`
+	// CommittedAt is set by the write's own transaction.
+	CommittedAt *time.Time `bun:"committed_at"`
 }
 
 // Store keeps the answers of keyed writes.
@@ -126,11 +134,13 @@ func (s *Store) Serve(w http.ResponseWriter, r *http.Request, scope string, next
 		rec := &recorder{ResponseWriter: w}
 		completed := false
 		defer func() {
-			if !completed { // a panic: let the next try run the write
+			if !completed { // a panic: let the next try run the write, if it did not commit
 				s.release(context.WithoutCancel(ctx), scope, key)
 			}
 		}()
-		next(rec, r)
+		next(rec, r.WithContext(db.WithLastInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return s.markCommitted(ctx, tx, scope, key)
+		})))
 		completed = true
 		s.finish(context.WithoutCancel(ctx), scope, key, rec)
 	default:
@@ -156,8 +166,9 @@ func (s *Store) claim(ctx context.Context, scope, key, fp string) (bool, *record
 	res, err = s.db.NewUpdate().Model((*record)(nil)).
 		Set("fingerprint = ?", fp).Set("status = 0").Set("content_type = ''").Set("location = ''").
 		Set("body = NULL").Set("created_at = ?", now).
+		Set("committed_at = NULL").
 		Where("scope = ?", scope).Where("idem_key = ?", key).
-		Where("(created_at < ? OR (status = 0 AND created_at < ?))", now.Add(-keep), now.Add(-abandoned)).Exec(ctx)
+		Where("(created_at < ? OR (status = 0 AND committed_at IS NULL AND created_at < ?))", now.Add(-keep), now.Add(-abandoned)).Exec(ctx)
 	if err != nil {
 		return false, nil, err
 	}
@@ -174,6 +185,8 @@ func (s *Store) claim(ctx context.Context, scope, key, fp string) (bool, *record
 	switch {
 	case prior.Fingerprint != fp:
 		return false, nil, errKeyReused
+	case prior.Status == 0 && prior.CommittedAt != nil && prior.CreatedAt.Before(now.Add(-abandoned)):
+		return false, nil, errOutcomeLost
 	case prior.Status == 0:
 		return false, nil, errInFlight
 	}
@@ -187,8 +200,12 @@ func (s *Store) finish(ctx context.Context, scope, key string, rec *recorder) {
 		rec.status = http.StatusOK
 	}
 	if rec.status >= 500 || rec.status == http.StatusTooManyRequests || rec.overflow {
-		s.release(ctx, scope, key)
-		return
+		// Not replayable, so the key is released for a retry to run the
+		// write again; a write that committed keeps its key, and its
+		// answer when there is one to keep.
+		if s.release(ctx, scope, key) || rec.overflow {
+			return
+		}
 	}
 	h := rec.Header()
 	_, err := s.db.NewUpdate().Model((*record)(nil)).
@@ -202,11 +219,25 @@ func (s *Store) finish(ctx context.Context, scope, key string, rec *recorder) {
 	}
 }
 
-func (s *Store) release(ctx context.Context, scope, key string) {
-	if _, err := s.db.NewDelete().Model((*record)(nil)).Where("scope = ?", scope).Where("idem_key = ?", key).
-		Where("status = 0").Exec(ctx); err != nil {
+// release frees a running key whose write did not commit, and reports
+// whether it did.
+func (s *Store) release(ctx context.Context, scope, key string) bool {
+	res, err := s.db.NewDelete().Model((*record)(nil)).Where("scope = ?", scope).Where("idem_key = ?", key).
+		Where("status = 0").Where("committed_at IS NULL").Exec(ctx)
+	if err != nil {
 		s.log.Error("idempotency: cannot release key", "err", err)
+		return false
 	}
+	n, _ := res.RowsAffected()
+	return n == 1
+}
+
+// markCommitted records, inside a write's transaction, that the key's
+// write committed.
+func (s *Store) markCommitted(ctx context.Context, tx bun.Tx, scope, key string) error {
+	_, err := tx.NewUpdate().Model((*record)(nil)).Set("committed_at = ?", s.now().UTC()).
+		Where("scope = ?", scope).Where("idem_key = ?", key).Exec(ctx)
+	return err
 }
 
 // Prune deletes expired answers.

@@ -1,7 +1,9 @@
 package idempotency
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
@@ -250,6 +254,95 @@ func TestOversizedAnswerIsNotKept(t *testing.T) {
 		f.send("s", http.MethodPost, "k", big)
 		if w := f.send("s", http.MethodPost, "k", big); w.Header().Get(ReplayedHeader) != "" || f.runs.Load() != 2 {
 			t.Fatalf("an answer over the limit was replayed (runs %d)", f.runs.Load())
+		}
+	})
+}
+
+// TestCommittedWriteNeverRunsTwice: the key is marked in the write's own
+// transaction, so a write that committed is not run again by a retry,
+// whatever happened to its answer.
+func TestCommittedWriteNeverRunsTwice(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := t.Context()
+		if _, err := d.ExecContext(ctx, "CREATE TABLE writes (n INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		f := newFixture(t, d)
+		writes := func() int64 {
+			n, err := d.NewSelect().Table("writes").Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// write commits a row in the request's context, then fails as told.
+		write := func(fail string) func(http.ResponseWriter, *http.Request) {
+			return func(w http.ResponseWriter, r *http.Request) {
+				f.runs.Add(1)
+				if err := d.Tx(r.Context(), func(ctx context.Context, tx bun.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO writes (n) VALUES (1)")
+					return err
+				}); err != nil {
+					t.Error(err)
+				}
+				switch fail {
+				case "panic": // the process dies before the answer is kept
+					panic("after the commit")
+				case "500":
+					w.WriteHeader(http.StatusInternalServerError)
+				}
+			}
+		}
+		serve := func(key string, h http.HandlerFunc) (w *httptest.ResponseRecorder) {
+			w = httptest.NewRecorder()
+			defer func() { recover() }()
+			r := httptest.NewRequest(http.MethodPost, "/api/v1/things", strings.NewReader(`{}`))
+			r.Header.Set(Header, key)
+			f.store.Serve(w, r, "s", h)
+			return w
+		}
+
+		// Died after the commit: the key stays taken, first as running,
+		// then as a write whose answer was lost.
+		serve("died", write("panic"))
+		if w := serve("died", write("")); w.Code != http.StatusConflict || code(t, w) != "idempotency_key_in_use" {
+			t.Fatalf("retry at once: %d %s", w.Code, w.Body)
+		}
+		f.advance(abandoned + time.Second)
+		if w := serve("died", write("")); w.Code != http.StatusConflict || code(t, w) != "idempotency_key_outcome_lost" {
+			t.Fatalf("retry after the first was abandoned: %d %s", w.Code, w.Body)
+		}
+		if writes() != 1 || f.runs.Load() != 1 {
+			t.Fatalf("%d writes in %d runs, want the first only", writes(), f.runs.Load())
+		}
+
+		// A failure answered after the commit is that request's answer.
+		if w := serve("late500", write("500")); w.Code != http.StatusInternalServerError {
+			t.Fatalf("first: %d", w.Code)
+		}
+		if w := serve("late500", write("")); w.Code != http.StatusInternalServerError || w.Header().Get(ReplayedHeader) != "true" {
+			t.Fatalf("retry of a committed write that failed: %d %v", w.Code, w.Header())
+		}
+		if writes() != 2 {
+			t.Fatalf("%d writes, want 2", writes())
+		}
+
+		// A transaction that rolls back does not mark the key: the retry
+		// runs the write.
+		rolledBack := func(w http.ResponseWriter, r *http.Request) {
+			f.runs.Add(1)
+			d.Tx(r.Context(), func(ctx context.Context, tx bun.Tx) error {
+				tx.ExecContext(ctx, "INSERT INTO writes (n) VALUES (1)")
+				return errors.New("no")
+			})
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		serve("rolled", rolledBack)
+		if w := serve("rolled", write("")); w.Code != http.StatusOK || w.Header().Get(ReplayedHeader) != "" {
+			t.Fatalf("retry after a rolled-back write: %d %v", w.Code, w.Header())
+		}
+		if writes() != 3 {
+			t.Fatalf("%d writes, want 3", writes())
 		}
 	})
 }
