@@ -19,12 +19,16 @@ import (
 // placeholders, which each connection prepares once and then only binds.
 
 // Prepared is a read query with placeholders for its arguments, prepared
-// on first use on each connection of the read pool. It is safe for
+// on first use on each connection of the read pool: on SQLite through a
+// database/sql statement, on PostgreSQL by pgx's own statement cache,
+// which knows the text again (a database/sql statement there measured
+// slower than that cache: 880 against 1,990 unread reads/s). It is safe for
 // concurrent use. Its arguments are strings and numbers: the driver, not
 // bun, writes them, and SQLite's driver would write a time in another form
 // than bun's, which compares wrongly with stored times.
 type Prepared struct {
 	read *bun.DB
+	kind Kind
 	text string
 	stmt atomic.Pointer[sql.Stmt]
 	mu   sync.Mutex // held while preparing
@@ -51,7 +55,7 @@ func (p *Params) Next() bun.Safe {
 // stands for each argument, and returns the query on d.Read. Its text is
 // fixed here; arguments are bound at each Scan.
 func (d *DB) PrepareRead(build func(q *bun.SelectQuery, p *Params) *bun.SelectQuery) *Prepared {
-	return &Prepared{read: d.Read, text: build(d.Read.NewSelect(), &Params{kind: d.Kind}).String()}
+	return &Prepared{read: d.Read, kind: d.Kind, text: build(d.Read.NewSelect(), &Params{kind: d.Kind}).String()}
 }
 
 // Scan runs the query with args and scans its first row into dest, as
@@ -96,6 +100,9 @@ func (p *Prepared) query(ctx context.Context, args []any) (*sql.Rows, error) {
 		if _, ok := a.(time.Time); ok {
 			return nil, errors.New("db: a prepared read takes no time arguments")
 		}
+	}
+	if p.kind == Postgres {
+		return p.read.DB.QueryContext(ctx, p.text, args...)
 	}
 	stmt, err := p.prepared(ctx)
 	if err != nil {
