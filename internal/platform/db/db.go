@@ -173,12 +173,6 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: cannot connect to %s: %s", where, oneLine(err.Error()))
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	// database/sql keeps 2 idle connections by default and hands the rest
-	// back to the pool after each query; a statement prepared on one
-	// (db.Prepared) would be prepared again, and deallocated, on nearly
-	// every use. Keep as many as the pool holds.
-	sqlDB.SetMaxOpenConns(o.MaxConns)
-	sqlDB.SetMaxIdleConns(o.MaxConns)
 	bdb := bun.NewDB(sqlDB, pgdialect.New())
 	return &DB{DB: bdb, Read: bdb, Kind: Postgres, Pool: pool, Where: where}, nil
 }
