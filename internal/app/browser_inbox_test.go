@@ -165,6 +165,9 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 	contactID := bee.eval(`document.getElementById("chat").dataset.contact`)
 	bee.open("/contacts/" + contactID)
 	bee.waitFor("the live page", `document.getElementById("record-layout").dataset.live === "true"`)
+	// Bea left the inbox: Ana sees her go at once, not when her heartbeat
+	// (70 s) runs out.
+	ana.waitFor("Bea gone from the inbox", `![...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("bea@example.com"))`)
 	ana.waitFor("the panel after closing", `document.getElementById("context-panel").textContent.includes("Reopen the chat")`)
 	time.Sleep(500 * time.Millisecond) // the close's own event may redraw the panel once more
 	ana.eval(`[...document.querySelectorAll("#context-panel details")].forEach(d => d.open = true)`)
@@ -174,6 +177,7 @@ func TestBrowserInboxTwoAgents(t *testing.T) {
 	k.tg.UserSays(token, customer, "And an invoice, please")
 	bee.waitFor("the message in the activity", `document.getElementById("activity").textContent.includes("And an invoice, please")`)
 	bee.open("/inbox/" + chatID)
+	ana.waitFor("Bea back", `[...document.querySelectorAll("#presence .presence-member")].some(e => e.title.includes("bea@example.com"))`)
 
 	browsertest.Axe(t, ana.ctx, "inbox with an open chat")
 	ana.open("/inbox")

@@ -141,7 +141,8 @@ func TestTeamPresenceAndTypingFrames(t *testing.T) {
 		}
 
 		sendFrame(ctx, t, mine, map[string]any{"type": "presence", "data": map[string]any{"state": "online"}})
-		if f := nextFrame(ctx, t, hers, "presence"); f.Data["user_id"] != owner.UserID || f.Data["state"] != "online" || f.Data["name"] != "User owner@example.com" {
+		online := nextFrame(ctx, t, hers, "presence")
+		if f := online; f.Data["user_id"] != owner.UserID || f.Data["state"] != "online" || f.Data["name"] != "User owner@example.com" || f.Data["socket"] == "" {
 			t.Errorf("presence frame: %v", f.Data)
 		}
 		sendFrame(ctx, t, mine, map[string]any{"type": "typing", "data": map[string]any{"chat_id": chat}})
@@ -165,6 +166,13 @@ func TestTeamPresenceAndTypingFrames(t *testing.T) {
 				t.Errorf("%v: error frame %v", bad, f.Data)
 			}
 		}
+		// A socket that closes is reported offline at once, by its id (the
+		// person may have other sockets still open).
+		mine.Close(websocket.StatusNormalClosure, "")
+		if f := nextFrame(ctx, t, hers, "presence"); f.Data["state"] != "offline" || f.Data["user_id"] != owner.UserID || f.Data["socket"] != online.Data["socket"] {
+			t.Errorf("closing: %v", f.Data)
+		}
+
 		// The stranger heard nothing of it: its next frame is its own error.
 		sendFrame(ctx, t, eve, map[string]any{"type": "wave"})
 		_, data, err := eve.Read(ctx)

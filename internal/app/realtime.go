@@ -43,7 +43,7 @@ func (a *App) realtimeGate(r *http.Request) (realtime.Access, error) {
 	}
 	if actor.UserID != "" {
 		access.Revoke = revokeTopic(actor.OrgID, actor.UserID)
-		access.Actions = a.teamActions(actor)
+		access.Actions, access.Closed = a.teamActions(actor)
 	}
 	if since := r.URL.Query().Get("since"); since != "" {
 		access.Replay = func(ctx context.Context) ([][]byte, error) {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -14,8 +16,11 @@ import (
 // Teammates tell each other over their sockets who is online and who is
 // typing in which chat. Nothing of it is stored: a frame goes out to the
 // org's other sockets (on every replica, through the hub) and is gone.
-// Presence is a heartbeat: each browser repeats its state, and the others
-// forget a person whose heartbeat stopped.
+// Presence is a heartbeat per socket: each browser repeats its state, the
+// others forget a socket whose heartbeat stopped, and a socket that closes
+// says so at once (state "offline"), so a teammate who leaves the inbox is
+// not shown online until the heartbeat runs out. A person is online while
+// any of their sockets is.
 
 // presenceTopic carries presence frames of an org; its pages subscribe to it.
 func presenceTopic(orgID string) string { return orgTopic(orgID) + ".presence" }
@@ -36,11 +41,27 @@ var (
 	errBadPresence = errors.New("presence state is online or away")
 )
 
-// teamActions are the frames a member's socket may send.
-func (a *App) teamActions(actor org.Actor) map[string]realtime.Action {
+// teamActions are the frames a member's socket may send, and what to do
+// when it closes.
+func (a *App) teamActions(actor org.Actor) (map[string]realtime.Action, func()) {
 	var mu sync.Mutex
 	var lastTyping, lastPresence time.Time
 	var lastChat, lastState string
+	socket := socketID()
+	presence := func(ctx context.Context, state string) error {
+		return a.Hub.Publish(ctx, realtime.Message{Topic: presenceTopic(actor.OrgID), Type: "presence",
+			Data: mustJSON(map[string]string{"user_id": actor.UserID, "name": actor.Name, "state": state, "socket": socket})})
+	}
+	closed := func() {
+		mu.Lock()
+		announced := lastState != ""
+		mu.Unlock()
+		if announced {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			presence(ctx, "offline")
+		}
+	}
 	return map[string]realtime.Action{
 		"typing": func(ctx context.Context, data json.RawMessage) error {
 			var in struct {
@@ -79,10 +100,16 @@ func (a *App) teamActions(actor org.Actor) map[string]realtime.Action {
 			if repeat {
 				return nil
 			}
-			return a.Hub.Publish(ctx, realtime.Message{Topic: presenceTopic(actor.OrgID), Type: "presence",
-				Data: mustJSON(map[string]string{"user_id": actor.UserID, "name": actor.Name, "state": in.State})})
+			return presence(ctx, in.State)
 		},
-	}
+	}, closed
+}
+
+// socketID names one socket in presence frames.
+func socketID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // plainID accepts the ids Kite makes (UUIDs), so a frame cannot name a

@@ -30,6 +30,9 @@ type Access struct {
 	// unsubscribe, by type (a teammate typing, presence). An action's
 	// error is sent back to that client as an "error" frame.
 	Actions map[string]Action
+	// Closed, when set, runs once the connection has ended (telling
+	// teammates the person's socket is gone), on a goroutine of its own.
+	Closed func()
 }
 
 // Action handles one kind of client frame; data is the frame's "data".
@@ -267,6 +270,13 @@ func (s *socket) closeLater(status websocket.StatusCode, reason string) {
 	}()
 }
 
+// closed runs the access's Closed hook.
+func (s *socket) closed() {
+	if s.access.Closed != nil {
+		go s.access.Closed()
+	}
+}
+
 func (s *socket) unsubscribe() {
 	s.sub.Close()
 	if s.kick != nil {
@@ -277,6 +287,7 @@ func (s *socket) unsubscribe() {
 // close ends the socket with a close frame.
 func (s *socket) close(status websocket.StatusCode, reason string) {
 	s.once.Do(func() {
+		s.closed()
 		s.unsubscribe()
 		s.e.untrack(s)
 		if s.cancel != nil {
@@ -291,6 +302,7 @@ func (s *socket) close(status websocket.StatusCode, reason string) {
 // closeNow drops a socket that cannot be written to.
 func (s *socket) closeNow() {
 	s.once.Do(func() {
+		s.closed()
 		s.unsubscribe()
 		s.e.untrack(s)
 		s.cancel()

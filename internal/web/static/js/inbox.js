@@ -7,8 +7,9 @@
  *   as the server draws them and put in place by id, so a repeated event
  *   never draws a message twice; chats, assignment and read state refresh
  *   the list;
- * - teammates: presence (online/away, a heartbeat every 25 s) and "is
- *   typing" in the open chat, sent as socket frames;
+ * - teammates: presence (online/away, a heartbeat every 25 s per socket;
+ *   a socket that closes is reported offline at once) and "is typing" in
+ *   the open chat, sent as socket frames;
  * - the composer lives in inbox-composer.js;
  * - the keyboard: j / k move between chats, / searches, e closes the chat.
  * The unread total in the navigation and the tab title is kite.js's, on
@@ -280,7 +281,9 @@
 
   // ---------- Presence and typing ----------
 
-  var people = {}; // user id -> {name, state, at}
+  // user id -> {name, sockets: {socket id -> {state, at}}}: a person is
+  // online while any of their sockets (tabs, devices) is.
+  var people = {};
   var lastAnnounce = 0;
 
   function myState() {
@@ -301,15 +304,35 @@
   function presence(d) {
     if (!d.user_id || d.user_id === me) return;
     var known = people[d.user_id];
-    people[d.user_id] = { name: d.name || "A teammate", state: d.state, at: Date.now() };
-    if (!known) window.setTimeout(function () { announce(true); }, 1100); // a newcomer learns about us at once
+    var p = known || { sockets: {} };
+    p.name = d.name || "A teammate";
+    var socket = d.socket || "";
+    if (d.state === "offline") delete p.sockets[socket];
+    else p.sockets[socket] = { state: d.state, at: Date.now() };
+    people[d.user_id] = p;
+    if (!known && d.state !== "offline") window.setTimeout(function () { announce(true); }, 1100); // a newcomer learns about us at once
     drawPresence();
+  }
+
+  // stateOf is a person's state over their sockets; "" when none is left.
+  function stateOf(p, now) {
+    var state = "";
+    Object.keys(p.sockets).forEach(function (id) {
+      var s = p.sockets[id];
+      if (now - s.at > 70000) { delete p.sockets[id]; return; } // its heartbeat stopped
+      if (s.state === "online") state = "online";
+      else if (!state) state = "away";
+    });
+    return state;
   }
 
   function drawPresence() {
     var list = $("presence");
     var now = Date.now();
-    Object.keys(people).forEach(function (id) { if (now - people[id].at > 70000) delete people[id]; });
+    Object.keys(people).forEach(function (id) {
+      people[id].state = stateOf(people[id], now);
+      if (!people[id].state) delete people[id];
+    });
     if (!list) return;
     list.textContent = "";
     Object.keys(people).sort(function (a, b) { return people[a].name.localeCompare(people[b].name); }).forEach(function (id) {
