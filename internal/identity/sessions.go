@@ -193,16 +193,13 @@ func (s *Service) AuthenticateWebSession(ctx context.Context, token string) (Pri
 }
 
 func (s *Service) principal(ctx context.Context, lookup *db.Prepared, arg any, wantUser string) (Principal, error) {
-	var sess Session
-	if err := lookup.Scan(ctx, &sess, arg); err != nil {
+	var found sessionWithUser
+	if err := lookup.Scan(ctx, &found, arg); err != nil || found.User == nil {
 		return Principal{}, errUnauthorized
 	}
+	sess, u := found.Session, *found.User
 	now := s.now().UTC()
 	if !sess.Active(now) || (wantUser != "" && sess.UserID != wantUser) {
-		return Principal{}, errUnauthorized
-	}
-	u, err := s.UserByID(ctx, sess.UserID)
-	if err != nil {
 		return Principal{}, errUnauthorized
 	}
 	if now.Sub(sess.LastSeenAt) > lastSeenEvery {
