@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -70,6 +71,39 @@ func TestIdempotencyKeyMakesWritesSafeToRetry(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // a second send would be out by now
 		if sent := k.tg.Sent(token); len(sent) != 1 || sent[0].Text != "on my way" {
 			t.Fatalf("Telegram received %+v, want one message", sent)
+		}
+
+		// The process died after the write committed but before its answer
+		// was kept (played here by forgetting the answer and ageing the
+		// key): a retry does not write again, it says the outcome is lost.
+		for _, w := range []struct {
+			key, path string
+			body      map[string]any
+		}{
+			{"ann-lost", "/contacts", map[string]any{"first_name": "Ann"}},
+			{"key-lost", "/api-keys", map[string]any{"name": "lost answer", "role": "member"}},
+		} {
+			body := w.body
+			k.c.with("Idempotency-Key", w.key).must(201, "POST", w.path, body)
+			if _, err := k.app.DB.ExecContext(context.Background(), "UPDATE idempotency_keys SET status = 0, body = NULL, created_at = ? WHERE idem_key = ?",
+				time.Now().UTC().Add(-time.Hour), w.key); err != nil {
+				t.Fatal(err)
+			}
+			if r := k.c.with("Idempotency-Key", w.key).do("POST", w.path, body); r.Status != 409 || r.Code() != "idempotency_key_outcome_lost" {
+				t.Fatalf("%s retried after a lost answer: %d %s", w.path, r.Status, r.Raw)
+			}
+		}
+		if n := len(k.c.must(200, "GET", "/contacts?q=Ann", nil).Items()); n != 3 { // the first, the API key's and the lost answer's
+			t.Errorf("%d contacts named Ann, want 3", n)
+		}
+		var keys int
+		for _, ak := range k.c.must(200, "GET", "/api-keys", nil).Items() {
+			if ak["name"] == "lost answer" {
+				keys++
+			}
+		}
+		if keys != 1 {
+			t.Errorf("%d API keys from one keyed request, want 1", keys)
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/httpx"
@@ -39,7 +41,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string, role R
 	key, hash := identity.RandomToken(APIKeyPrefix)
 	k := APIKey{ID: db.NewID(), OrgID: a.OrgID, Name: clean, Prefix: key[:len(APIKeyPrefix)+6], KeyHash: hash, Role: role,
 		CreatedBy: a.ID(), CreatedAt: s.now().UTC()}
-	if _, err := s.db.NewInsert().Model(&k).Exec(ctx); err != nil {
+	// In a transaction, so that an Idempotency-Key marks it: a retry after
+	// a lost answer must not make a second key.
+	if err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(&k).Exec(ctx)
+		return err
+	}); err != nil {
 		return CreatedAPIKey{}, err
 	}
 	s.Audit(ctx, Entry{OrgID: a.OrgID, Actor: a, Action: "apikey.created", TargetType: "api_key", TargetID: k.ID, Details: map[string]string{"name": clean, "role": string(role)}})
