@@ -219,10 +219,41 @@ func TestTelegramWebhookTakesOnlyItsBotsUpdatesOnce(t *testing.T) {
 		if msgs := k.c.must(200, "GET", "/chats/"+chats[0]["id"].(string)+"/messages", nil).Items(); len(msgs) != 1 {
 			t.Fatalf("a redelivered update made %d messages", len(msgs))
 		}
+		// Message 3 arrives before message 2 (two connections, or a
+		// redelivery): the chat still reads 1, 2, 3, and its latest message
+		// stays 3.
+		for _, m := range []struct{ update, id, text string }{{"904", "3", "third"}, {"903", "2", "second"}} {
+			body := strings.NewReplacer(`"update_id":900`, `"update_id":`+m.update, `"message_id":1`, `"message_id":`+m.id, "forged?", m.text).Replace(update)
+			if got := post(secret, body); got != 200 {
+				t.Fatalf("update %s: %d", m.update, got)
+			}
+		}
+		chatID := chats[0]["id"].(string)
+		at := map[string]string{}
+		for _, m := range k.c.must(200, "GET", "/chats/"+chatID+"/messages", nil).Items() {
+			at[m["text"].(string)] = m["created_at"].(string)
+		}
+		first, second, third := parseTime(t, at["forged?"]), parseTime(t, at["second"]), parseTime(t, at["third"])
+		if !first.Before(second) || !second.Before(third) {
+			t.Errorf("the chat reads out of order: %v", at)
+		}
+		if c := k.c.must(200, "GET", "/chats/"+chatID, nil); c.Str("last_message_preview") != "third" || !parseTime(t, c.Str("last_message_at")).Equal(third) {
+			t.Errorf("latest message after a late one: %s", c.Raw)
+		}
 		// Once the bot is disconnected, its secret opens nothing.
 		k.c.must(204, "DELETE", "/channels/"+chats[0]["channel_id"].(string), nil)
 		if got := post(secret, strings.Replace(update, `"update_id":900`, `"update_id":902`, 1)); got != 401 {
 			t.Errorf("a disconnected bot's update: %d, want 401", got)
 		}
 	})
+}
+
+// parseTime reads a time the API wrote.
+func parseTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return at
 }

@@ -77,8 +77,10 @@ type Chat struct {
 	LastMessageAt      *time.Time `bun:"last_message_at" json:"last_message_at"`
 	LastMessagePreview string     `bun:"last_message_preview" json:"last_message_preview"`
 	SortAt             time.Time  `bun:"sort_at" json:"-"`
-	CreatedAt          time.Time  `bun:"created_at" json:"created_at"`
-	UpdatedAt          time.Time  `bun:"updated_at" json:"updated_at"`
+	// LastInboundSeq is the highest channel number of a received message.
+	LastInboundSeq *int64    `bun:"last_inbound_seq" json:"-"`
+	CreatedAt      time.Time `bun:"created_at" json:"created_at"`
+	UpdatedAt      time.Time `bun:"updated_at" json:"updated_at"`
 }
 
 // Attachment is a file, sticker, location or contact card in a message.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -208,39 +207,6 @@ func (s *Service) writeMessages(ctx context.Context, tx bun.Tx, reqs []*receiveR
 	return s.storeInbound(ctx, tx, rows)
 }
 
-// orderWithinChats puts each chat's messages of a batch in the channel's
-// order (its message ids), leaving the places each chat's messages take
-// as they are. A channel delivers over several connections at once, so
-// two quick messages of one person can arrive the other way round; Kite
-// orders a chat by when it stored each message.
-func orderWithinChats(reqs []*receiveReq) {
-	slots := map[[2]string][]int{}
-	for i, r := range reqs {
-		k := [2]string{r.ch.ID, r.items[0].Chat.ExternalID}
-		slots[k] = append(slots[k], i)
-	}
-	for _, at := range slots {
-		if len(at) < 2 {
-			continue
-		}
-		group := make([]*receiveReq, len(at))
-		for j, i := range at {
-			group[j] = reqs[i]
-		}
-		slices.SortStableFunc(group, func(a, b *receiveReq) int {
-			x, errX := strconv.ParseInt(a.items[0].ExternalID, 10, 64)
-			y, errY := strconv.ParseInt(b.items[0].ExternalID, 10, 64)
-			if errX != nil || errY != nil {
-				return 0 // ids that are not numbers keep their arrival order
-			}
-			return cmp.Compare(x, y)
-		})
-		for j, i := range at {
-			reqs[i] = group[j]
-		}
-	}
-}
-
 // inboundRow is a received message ready to store, with its chat.
 type inboundRow struct {
 	chat Chat
@@ -261,6 +227,9 @@ type shardKey struct {
 func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if err := s.keepChannelOrder(ctx, tx, rows); err != nil {
+		return err
 	}
 	msgs := make([]Message, len(rows))
 	for i, r := range rows {
@@ -284,7 +253,7 @@ func (s *Service) storeInbound(ctx context.Context, tx bun.Tx, rows []inboundRow
 		if news[c.ID] == nil {
 			news[c.ID] = &chatNews{chat: c}
 		}
-		news[c.ID].last, news[c.ID].n = m, news[c.ID].n+1
+		news[c.ID].add(m)
 		if hasPendingFile(m) {
 			if err := s.enqueueFetch(ctx, tx, m.ID); err != nil {
 				return err
@@ -316,6 +285,15 @@ type chatNews struct {
 	chat Chat
 	last Message
 	n    int
+	seq  *int64 // the highest channel number among the messages
+}
+
+// add counts message m.
+func (n *chatNews) add(m Message) {
+	n.last, n.n = later(n.last, m), n.n+1
+	if v, ok := channelSeq(m); ok && (n.seq == nil || v > *n.seq) {
+		n.seq = &v
+	}
 }
 
 // pendingNews holds a receiving transaction's chat news until its end.
@@ -335,7 +313,10 @@ func pendingOf(ctx context.Context) *pendingNews {
 func (p *pendingNews) add(news map[string]*chatNews) {
 	for id, n := range news {
 		if old := p.news[id]; old != nil {
-			old.last, old.n = n.last, old.n+n.n
+			old.last, old.n = later(old.last, n.last), old.n+n.n
+			if n.seq != nil && (old.seq == nil || *n.seq > *old.seq) {
+				old.seq = n.seq
+			}
 			continue
 		}
 		p.news[id] = n
@@ -374,17 +355,24 @@ func (s *Service) writeNews(ctx context.Context, tx bun.Tx, news map[string]*cha
 	shards := map[shardKey]int{}
 	for _, id := range order {
 		n := news[id]
-		chatRows = append(chatRows, "(?, ?, ?)")
-		chatArgs = append(chatArgs, id, n.last.CreatedAt, preview(n.last))
+		chatRows = append(chatRows, "(?, ?, ?, CAST(? AS BIGINT))")
+		chatArgs = append(chatArgs, id, n.last.CreatedAt, preview(n.last), n.seq)
 		unreadRows = append(unreadRows, "(?, ?, ?, ?)")
 		unreadArgs = append(unreadArgs, id, n.chat.OrgID, n.n, n.last.CreatedAt)
 		shards[shardKey{n.chat.OrgID, unreadShard(id)}] += n.n
 	}
 	// A message opens a closed chat again, and one from a person who had
 	// blocked the bot means they are back.
+	// A message put before a later one (keepChannelOrder) leaves the
+	// chat's latest message as it is.
 	at := s.db.Kind.AsTime("v.at")
-	if _, err := tx.NewRaw(`WITH v (id, at, preview) AS (VALUES `+strings.Join(chatRows, ", ")+`)
-		UPDATE chats SET last_message_at = `+at+`, sort_at = `+at+`, last_message_preview = v.preview,
+	newer := `(chats.last_message_at IS NULL OR ` + at + ` > chats.last_message_at)`
+	if _, err := tx.NewRaw(`WITH v (id, at, preview, seq) AS (VALUES `+strings.Join(chatRows, ", ")+`)
+		UPDATE chats SET last_inbound_seq = CASE WHEN v.seq IS NOT NULL AND (chats.last_inbound_seq IS NULL OR v.seq > chats.last_inbound_seq)
+			THEN v.seq ELSE chats.last_inbound_seq END,
+		last_message_at = CASE WHEN `+newer+` THEN `+at+` ELSE chats.last_message_at END,
+		sort_at = CASE WHEN chats.sort_at IS NULL OR `+at+` > chats.sort_at THEN `+at+` ELSE chats.sort_at END,
+		last_message_preview = CASE WHEN `+newer+` THEN v.preview ELSE chats.last_message_preview END,
 		status = 'open', blocked = ?, updated_at = ? FROM v WHERE chats.id = v.id`, append(chatArgs, false, s.now())...).Exec(ctx); err != nil {
 		return err
 	}
