@@ -24,9 +24,7 @@ const reorderWindow = 30 * time.Second
 
 // orderWithinChats puts each chat's messages of a batch in the channel's
 // order (its message ids), leaving the places each chat's messages take
-// as they are. A channel delivers over several connections at once, so
-// two quick messages of one person can arrive the other way round; Kite
-// orders a chat by when it stored each message.
+// as they are.
 func orderWithinChats(reqs []*receiveReq) {
 	slots := map[[2]string][]int{}
 	for i, r := range reqs {
