@@ -23,16 +23,18 @@ import (
 // database/sql statement, on PostgreSQL by pgx's own statement cache,
 // which knows the text again (a database/sql statement there is prepared
 // again whenever database/sql hands the pool connection back, and halved
-// the unread reads per second). It is safe for
-// concurrent use. Its arguments are strings and numbers: the driver, not
-// bun, writes them, and SQLite's driver would write a time in another form
-// than bun's, which compares wrongly with stored times.
+// the unread reads per second). It is safe for concurrent use.
+//
+// Its arguments are strings and numbers: the driver, not bun, writes
+// them, and SQLite's driver would write a time in another form than
+// bun's, which compares wrongly with stored times.
 type Prepared struct {
 	read *bun.DB
 	kind Kind
 	text string
+	// stmt is the SQLite statement, prepared on first use under mu.
 	stmt atomic.Pointer[sql.Stmt]
-	mu   sync.Mutex // held while preparing
+	mu   sync.Mutex
 }
 
 // Params hands out the placeholders of a Prepared query's arguments, in

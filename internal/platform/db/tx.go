@@ -23,17 +23,7 @@ func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) err
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		hooks := &commitHooks{}
-		err = d.runInTurn(ctx, func() error {
-			return d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, func(ctx context.Context, tx bun.Tx) error {
-				if err := fn(ctx, tx); err != nil {
-					return err
-				}
-				if last, ok := ctx.Value(lastInTxKey{}).(func(context.Context, bun.Tx) error); ok {
-					return last(ctx, tx)
-				}
-				return nil
-			})
-		})
+		err = d.runInTurn(ctx, func() error { return d.RunInTx(context.WithValue(ctx, commitHooksKey{}, hooks), nil, withLast(fn)) })
 		if err == nil {
 			hooks.run()
 		}
@@ -66,6 +56,19 @@ func (d *DB) runInTurn(ctx context.Context, run func() error) error {
 }
 
 type lastInTxKey struct{}
+
+// withLast runs fn, then the context's WithLastInTx function, if any.
+func withLast(fn func(ctx context.Context, tx bun.Tx) error) func(ctx context.Context, tx bun.Tx) error {
+	return func(ctx context.Context, tx bun.Tx) error {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if last, ok := ctx.Value(lastInTxKey{}).(func(context.Context, bun.Tx) error); ok {
+			return last(ctx, tx)
+		}
+		return nil
+	}
+}
 
 // WithLastInTx returns a context in which every transaction run by Tx
 // calls fn as its last statement, inside itself: whatever fn writes
