@@ -63,9 +63,9 @@ type Service struct {
 }
 
 // hotReads are the lookups every authenticated request makes, prepared
-// once (db.Prepared).
+// once (db.Prepared): its session, with its user.
 type hotReads struct {
-	sessionByID, sessionByToken, userByID *db.Prepared
+	sessionByID, sessionByToken *db.Prepared
 }
 
 // sessionWithUser is a session read together with its user: one round
@@ -81,13 +81,7 @@ func prepareHotReads(d *db.DB) hotReads {
 			return q.Model((*sessionWithUser)(nil)).Relation("User").Where("?TableAlias.? = ?", bun.Ident(column), p.Next())
 		})
 	}
-	return hotReads{
-		sessionByID:    session("id"),
-		sessionByToken: session("token_hash"),
-		userByID: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
-			return q.Model((*User)(nil)).Where("id = ?", p.Next())
-		}),
-	}
+	return hotReads{sessionByID: session("id"), sessionByToken: session("token_hash")}
 }
 
 // Token lifetimes.
@@ -243,7 +237,7 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 // UserByID finds a user.
 func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
 	var u User
-	err := s.reads.userByID.Scan(ctx, &u, id)
+	err := s.db.Read.NewSelect().Model(&u).Where("id = ?", id).Scan(ctx)
 	return u, db.MapError(err)
 }
 

@@ -290,9 +290,18 @@ type chatNews struct {
 
 // add counts message m.
 func (n *chatNews) add(m Message) {
-	n.last, n.n = later(n.last, m), n.n+1
-	if v, ok := channelSeq(m); ok && (n.seq == nil || v > *n.seq) {
-		n.seq = &v
+	var seq *int64
+	if v, ok := channelSeq(m); ok {
+		seq = &v
+	}
+	n.merge(&chatNews{last: m, n: 1, seq: seq})
+}
+
+// merge adds o's news of the same chat.
+func (n *chatNews) merge(o *chatNews) {
+	n.last, n.n = later(n.last, o.last), n.n+o.n
+	if o.seq != nil && (n.seq == nil || *o.seq > *n.seq) {
+		n.seq = o.seq
 	}
 }
 
@@ -313,10 +322,7 @@ func pendingOf(ctx context.Context) *pendingNews {
 func (p *pendingNews) add(news map[string]*chatNews) {
 	for id, n := range news {
 		if old := p.news[id]; old != nil {
-			old.last, old.n = later(old.last, n.last), old.n+n.n
-			if n.seq != nil && (old.seq == nil || *n.seq > *old.seq) {
-				old.seq = n.seq
-			}
+			old.merge(n)
 			continue
 		}
 		p.news[id] = n
@@ -362,9 +368,8 @@ func (s *Service) writeNews(ctx context.Context, tx bun.Tx, news map[string]*cha
 		shards[shardKey{n.chat.OrgID, unreadShard(id)}] += n.n
 	}
 	// A message opens a closed chat again, and one from a person who had
-	// blocked the bot means they are back.
-	// A message put before a later one (keepChannelOrder) leaves the
-	// chat's latest message as it is.
+	// blocked the bot means they are back. A message put before a later
+	// one (keepChannelOrder) leaves the chat's latest message as it is.
 	at := s.db.Kind.AsTime("v.at")
 	newer := `(chats.last_message_at IS NULL OR ` + at + ` > chats.last_message_at)`
 	if _, err := tx.NewRaw(`WITH v (id, at, preview, seq) AS (VALUES `+strings.Join(chatRows, ", ")+`)
