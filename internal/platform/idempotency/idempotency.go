@@ -161,8 +161,9 @@ func (s *Store) claim(ctx context.Context, scope, key, fp string) (bool, *record
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil, nil
 	}
-	// The key exists: take it over when its answer expired or its first
-	// request was abandoned, else answer from it.
+	// The key exists: take it over when its answer expired, or when its
+	// first request was abandoned before its write committed; else answer
+	// from it.
 	res, err = s.db.NewUpdate().Model((*record)(nil)).
 		Set("fingerprint = ?", fp).Set("status = 0").Set("content_type = ''").Set("location = ''").
 		Set("body = NULL").Set("created_at = ?", now).
