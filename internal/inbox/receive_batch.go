@@ -290,19 +290,23 @@ type chatNews struct {
 
 // add counts message m.
 func (n *chatNews) add(m Message) {
-	var seq *int64
+	n.last, n.n = later(n.last, m), n.n+1
 	if v, ok := channelSeq(m); ok {
-		seq = &v
+		n.seq = maxSeq(n.seq, &v)
 	}
-	n.merge(&chatNews{last: m, n: 1, seq: seq})
 }
 
 // merge adds o's news of the same chat.
 func (n *chatNews) merge(o *chatNews) {
-	n.last, n.n = later(n.last, o.last), n.n+o.n
-	if o.seq != nil && (n.seq == nil || *o.seq > *n.seq) {
-		n.seq = o.seq
+	n.last, n.n, n.seq = later(n.last, o.last), n.n+o.n, maxSeq(n.seq, o.seq)
+}
+
+// maxSeq is the higher of two channel numbers, either of which may be absent.
+func maxSeq(a, b *int64) *int64 {
+	if b != nil && (a == nil || *b > *a) {
+		return b
 	}
+	return a
 }
 
 // pendingNews holds a receiving transaction's chat news until its end.
