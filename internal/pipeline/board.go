@@ -41,7 +41,8 @@ type Board struct {
 
 // Board reads a pipeline's columns with their first cards, counts and
 // totals (per currency, and weighted by probability). Without filters the
-// counts come from stage_totals; with them, from the filtered deals.
+// counts come from stage_totals and the cards may come from the board
+// cache; with them, both come from the filtered deals.
 func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFilter) (Board, error) {
 	p, err := s.Pipeline(ctx, orgID, pipelineID)
 	if err != nil {
@@ -52,7 +53,7 @@ func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFil
 	if len(p.Stages) == 0 {
 		return b, nil
 	}
-	cards, err := s.firstCards(ctx, orgID, p.Stages, f)
+	cards, err := s.boardCards(ctx, orgID, p, f)
 	if err != nil {
 		return b, err
 	}
@@ -62,12 +63,12 @@ func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFil
 	}
 	open := map[string]*Total{}
 	for i, st := range p.Stages {
-		col := Column{Stage: st, Deals: cards[st.ID], Totals: []Total{}}
+		// A copy: the cards may be the cache's, shared with other requests.
+		col := Column{Stage: st, Deals: slices.Clone(cards[st.ID][:min(len(cards[st.ID]), boardCards)]), Totals: []Total{}}
 		if col.Deals == nil {
 			col.Deals = []Card{}
 		}
-		if len(col.Deals) > boardCards {
-			col.Deals = col.Deals[:boardCards]
+		if len(cards[st.ID]) > boardCards {
 			last := col.Deals[boardCards-1]
 			next := httpx.EncodeCursor(sortKey{V: sortValue("position", last.Deal), I: last.ID})
 			col.NextCursor = &next

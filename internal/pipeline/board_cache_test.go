@@ -1,0 +1,139 @@
+package pipeline
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/kite-crm/kite/internal/crm"
+	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/dbtest"
+)
+
+// TestBoardCacheFollowsEveryWrite reads a board (filling the cache), makes
+// one kind of write that changes a card, and checks that the board read
+// next equals one read without the cache. A write whose trigger is missing
+// would leave the cached cards in place and fail here.
+func TestBoardCacheFollowsEveryWrite(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s, owner := newTestService(t, d)
+		p, err := s.DefaultPipeline(ctx, owner.OrgID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		contacts, _, err := s.crm.ListContacts(ctx, owner.OrgID, crm.ContactFilter{RecordFilter: crm.RecordFilter{Limit: 3}})
+		if err != nil || len(contacts) < 3 {
+			t.Fatalf("contacts: %v (%d)", err, len(contacts))
+		}
+		var companyID string
+		if err := d.NewSelect().Table("companies").Column("id").Where("org_id = ?", owner.OrgID).Limit(1).Scan(ctx, &companyID); err != nil {
+			t.Fatal(err)
+		}
+		var deals []Deal
+		for i, title := range []string{"Alpha", "Beta", "Gamma", "Delta"} {
+			dl, err := s.CreateDeal(ctx, owner, DealInput{Title: ptr(title), Value: ptr("100.00"),
+				ContactID: &contacts[i%3].ID, CompanyID: &companyID, OwnerID: &owner.UserID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deals = append(deals, dl)
+		}
+		first, second := p.Stages[0], p.Stages[1]
+
+		steps := []struct {
+			name  string
+			write func() error
+		}{
+			{"create a deal", func() error {
+				_, err := s.CreateDeal(ctx, owner, DealInput{Title: ptr("Epsilon"), ContactID: &contacts[1].ID})
+				return err
+			}},
+			{"rename a deal", func() error {
+				_, err := s.UpdateDeal(ctx, owner, deals[0].ID, DealInput{Title: ptr("Alpha II")})
+				return err
+			}},
+			{"move a deal to another stage", func() error {
+				_, err := s.Move(ctx, owner, deals[1].ID, MoveInput{StageID: second.ID})
+				return err
+			}},
+			{"reorder a column", func() error {
+				_, err := s.Move(ctx, owner, deals[3].ID, MoveInput{StageID: first.ID, Position: ptr(0)})
+				return err
+			}},
+			{"delete a deal", func() error { return s.DeleteDeal(ctx, owner, deals[2].ID) }},
+			{"rename a contact", func() error {
+				_, err := s.crm.UpdateContact(ctx, owner, contacts[0].ID, crm.ContactInput{FirstName: ptr("Renamed")})
+				return err
+			}},
+			{"rename a company", func() error {
+				_, err := s.crm.UpdateCompany(ctx, owner, companyID, crm.CompanyInput{Name: ptr("Renamed Ltd")})
+				return err
+			}},
+			{"rename the owner, outside any service", func() error {
+				_, err := d.ExecContext(ctx, "UPDATE users SET name = ? WHERE id = ?", "Renamed Owner", owner.UserID)
+				return err
+			}},
+			{"delete a contact", func() error { return s.crm.DeleteContact(ctx, owner, contacts[1].ID) }},
+			{"delete a company", func() error { return s.crm.DeleteCompany(ctx, owner, companyID) }},
+			{"delete a stage, moving its deals", func() error { return s.DeleteStage(ctx, owner, first.ID, second.ID) }},
+		}
+		for _, step := range steps {
+			before, err := s.Board(ctx, owner.OrgID, p.ID, DealFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := s.boards.get(owner.OrgID, p.ID, mustVersion(t, s, owner.OrgID, p.ID)); !ok {
+				t.Fatalf("before %s: the board read was not cached", step.name)
+			}
+			if err := step.write(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			got, err := s.Board(ctx, owner.OrgID, p.ID, DealFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.boards = boardCache{}
+			want, err := s.Board(ctx, owner.OrgID, p.ID, DealFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reflect.DeepEqual(before, want) {
+				t.Fatalf("%s: the board did not change; the step tests nothing", step.name)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("after %s the cached board differs from the database:\n got %+v\nwant %+v", step.name, got.Columns, want.Columns)
+			}
+		}
+	})
+}
+
+func mustVersion(t *testing.T, s *Service, orgID, pipelineID string) int64 {
+	t.Helper()
+	v, err := s.boardVersion(context.Background(), orgID, pipelineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestBoardCacheKeepsTheNewerBoard(t *testing.T) {
+	t.Parallel()
+	var c boardCache
+	c.put("org", "p", 5, map[string][]Card{"s": {{Deal: Deal{ID: "new"}}}})
+	c.put("org", "p", 4, map[string][]Card{"s": {{Deal: Deal{ID: "old"}}}})
+	if cards, ok := c.get("org", "p", 5); !ok || cards["s"][0].ID != "new" {
+		t.Fatalf("a board read at an older version replaced a newer one: %v %v", cards, ok)
+	}
+	if _, ok := c.get("another org", "p", 5); ok {
+		t.Fatal("another org's request got the board")
+	}
+	for i := range boardCacheSize + 10 {
+		c.put("org", string(rune('a'+i)), 1, nil)
+	}
+	if len(c.boards) > boardCacheSize {
+		t.Fatalf("the cache holds %d boards, more than %d", len(c.boards), boardCacheSize)
+	}
+}
+
