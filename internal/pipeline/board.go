@@ -41,21 +41,18 @@ type Board struct {
 
 // Board reads a pipeline's columns with their first cards, counts and
 // totals (per currency, and weighted by probability). Without filters the
-// counts come from stage_totals and the cards may come from the board
-// cache; with them, both come from the filtered deals.
+// counts come from stage_totals and the pipeline, its stages and the cards
+// may come from the board cache; with them, counts and cards come from the
+// filtered deals.
 func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFilter) (Board, error) {
-	p, err := s.Pipeline(ctx, orgID, pipelineID)
+	f.PipelineID, f.StageID, f.Status = "", "", ""
+	p, cards, err := s.boardCards(ctx, orgID, pipelineID, f)
 	if err != nil {
 		return Board{}, err
 	}
-	f.PipelineID, f.StageID, f.Status = "", "", ""
 	b := Board{Pipeline: p, Columns: make([]Column, len(p.Stages)), Open: []Total{}}
 	if len(p.Stages) == 0 {
 		return b, nil
-	}
-	cards, err := s.boardCards(ctx, orgID, p, f)
-	if err != nil {
-		return b, err
 	}
 	counts, err := s.stageCounts(ctx, orgID, p, f)
 	if err != nil {

@@ -2,32 +2,37 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"sync"
+
+	"github.com/kite-crm/kite/internal/platform/db"
 )
 
 // Reading a board's first cards is most of what a board costs: one index
 // walk per column and three joins per card. A team keeps its board open
 // and reloads it far more often than it changes, so each process keeps
-// the unfiltered cards of its recently read boards, with the board's
-// version: the sum of the pipeline's and the org's counters in
-// board_versions, which triggers add to in every transaction that writes a
-// deal, renames or deletes a contact or company, or renames a user.
+// the pipeline, stages and unfiltered cards of its recently read boards,
+// with the board's version: the sum of the pipeline's and the org's
+// counters in board_versions, which triggers add to in every transaction
+// that writes a deal, the pipeline or its stages, or renames or deletes a
+// contact or company, or renames a user.
 //
 // The version is read before the cards. Counters only grow, so a later
 // read that finds the same sum proves that nothing was committed between
 // the two reads, and the cards, read between them, are still the board.
 // Another replica's writes count the same way: the counters are in the
-// database, not in memory. Counts, totals and the stages themselves are
-// read anew on every request.
+// database, not in memory. Counts and totals are read anew on every
+// request: a recount of stage_totals (the seed's) writes no deal.
 
 // boardCacheSize bounds the boards a process keeps (each about 300 cards).
 const boardCacheSize = 64
 
-// cachedBoard is one pipeline's first cards at a version.
+// cachedBoard is one pipeline with its first cards at a version.
 type cachedBoard struct {
-	orgID   string
-	version int64
-	cards   map[string][]Card // by stage id; read-only once stored
+	orgID    string
+	version  int64
+	pipeline Pipeline
+	cards    map[string][]Card // by stage id; read-only once stored
 }
 
 type boardCache struct {
@@ -35,32 +40,34 @@ type boardCache struct {
 	boards map[string]cachedBoard // by pipeline id
 }
 
-func (c *boardCache) get(orgID, pipelineID string, version int64) (map[string][]Card, bool) {
+func (c *boardCache) get(orgID, pipelineID string, version int64) (cachedBoard, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b, ok := c.boards[pipelineID]
 	if !ok || b.orgID != orgID || b.version != version {
-		return nil, false
+		return cachedBoard{}, false
 	}
-	return b.cards, true
+	b.pipeline.Stages = slices.Clone(b.pipeline.Stages)
+	return b, true
 }
 
-func (c *boardCache) put(orgID, pipelineID string, version int64, cards map[string][]Card) {
+func (c *boardCache) put(b cachedBoard) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.boards == nil {
 		c.boards = map[string]cachedBoard{}
 	}
-	if old, ok := c.boards[pipelineID]; ok && old.orgID == orgID && old.version > version {
+	id := b.pipeline.ID
+	if old, ok := c.boards[id]; ok && old.orgID == b.orgID && old.version > b.version {
 		return // a slower reader must not replace a newer board
 	}
-	if _, ok := c.boards[pipelineID]; !ok && len(c.boards) >= boardCacheSize {
-		for id := range c.boards { // any one: boards are cheap to read again
-			delete(c.boards, id)
+	if _, ok := c.boards[id]; !ok && len(c.boards) >= boardCacheSize {
+		for other := range c.boards { // any one: boards are cheap to read again
+			delete(c.boards, other)
 			break
 		}
 	}
-	c.boards[pipelineID] = cachedBoard{orgID: orgID, version: version, cards: cards}
+	c.boards[id] = b
 }
 
 // boardVersion is the sum of the counters that every change to the
@@ -72,23 +79,36 @@ func (s *Service) boardVersion(ctx context.Context, orgID, pipelineID string) (i
 	return v, err
 }
 
-// boardCards is the first cards of every column: from the cache when the
-// board's version is the one cached, else read and kept.
-func (s *Service) boardCards(ctx context.Context, orgID string, p Pipeline, f DealFilter) (map[string][]Card, error) {
+// boardCards is the pipeline with the first cards of every column: from
+// the cache when the board's version is the one cached, else read and
+// kept. Filtered cards are never cached.
+func (s *Service) boardCards(ctx context.Context, orgID, pipelineID string, f DealFilter) (Pipeline, map[string][]Card, error) {
 	if f.narrowsBoard() || f.ContactID != "" || f.CompanyID != "" {
-		return s.firstCards(ctx, orgID, p.Stages, f)
+		p, err := s.Pipeline(ctx, orgID, pipelineID)
+		if err != nil {
+			return p, nil, err
+		}
+		cards, err := s.firstCards(ctx, orgID, p.Stages, f)
+		return p, cards, err
 	}
-	v, err := s.boardVersion(ctx, orgID, p.ID)
+	if !db.ValidID(pipelineID) {
+		return Pipeline{}, nil, errPipelineNotFound
+	}
+	v, err := s.boardVersion(ctx, orgID, pipelineID)
 	if err != nil {
-		return nil, err
+		return Pipeline{}, nil, err
 	}
-	if cards, ok := s.boards.get(orgID, p.ID, v); ok {
-		return cards, nil
+	if b, ok := s.boards.get(orgID, pipelineID, v); ok {
+		return b.pipeline, b.cards, nil
+	}
+	p, err := s.Pipeline(ctx, orgID, pipelineID)
+	if err != nil {
+		return p, nil, err
 	}
 	cards, err := s.firstCards(ctx, orgID, p.Stages, f)
 	if err != nil {
-		return nil, err
+		return p, nil, err
 	}
-	s.boards.put(orgID, p.ID, v, cards)
-	return cards, nil
+	s.boards.put(cachedBoard{orgID: orgID, version: v, pipeline: p, cards: cards})
+	return p, cards, nil
 }

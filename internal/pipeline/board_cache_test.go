@@ -77,6 +77,35 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 			}},
 			{"delete a contact", func() error { return s.crm.DeleteContact(ctx, owner, contacts[1].ID) }},
 			{"delete a company", func() error { return s.crm.DeleteCompany(ctx, owner, companyID) }},
+			{"rename the pipeline", func() error {
+				_, err := s.UpdatePipeline(ctx, owner, p.ID, PipelineInput{Name: ptr("Renamed pipeline")})
+				return err
+			}},
+			{"change a stage's probability", func() error {
+				_, err := s.UpdateStage(ctx, owner, second.ID, StageInput{Probability: ptr(55)})
+				return err
+			}},
+			{"add a stage", func() error {
+				_, err := s.CreateStage(ctx, owner, p.ID, StageInput{Name: ptr("Added"), Position: ptr(1)})
+				return err
+			}},
+			{"reorder the stages", func() error {
+				ids := make([]string, len(p.Stages))
+				for i, st := range p.Stages {
+					ids[len(ids)-1-i] = st.ID
+				}
+				now, err := s.Pipeline(ctx, owner.OrgID, p.ID) // with the added stage
+				if err != nil {
+					return err
+				}
+				for _, st := range now.Stages {
+					if st.Name == "Added" {
+						ids = append(ids, st.ID)
+					}
+				}
+				_, err = s.ReorderStages(ctx, owner, p.ID, ids)
+				return err
+			}},
 			{"delete a stage, moving its deals", func() error { return s.DeleteStage(ctx, owner, first.ID, second.ID) }},
 		}
 		for _, step := range steps {
@@ -103,8 +132,23 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 				t.Fatalf("%s: the board did not change; the step tests nothing", step.name)
 			}
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("after %s the cached board differs from the database:\n got %+v\nwant %+v", step.name, got.Columns, want.Columns)
+				t.Errorf("after %s the cached board differs from the database:\n got %+v\nwant %+v", step.name, got, want)
 			}
+		}
+
+		// A deleted pipeline's board is gone, cached or not.
+		other, err := s.CreatePipeline(ctx, owner, PipelineInput{Name: ptr("Short-lived")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Board(ctx, owner.OrgID, other.ID, DealFilter{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeletePipeline(ctx, owner, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Board(ctx, owner.OrgID, other.ID, DealFilter{}); err != errPipelineNotFound {
+			t.Fatalf("the board of a deleted pipeline: %v, want not found", err)
 		}
 	})
 }
@@ -121,16 +165,19 @@ func mustVersion(t *testing.T, s *Service, orgID, pipelineID string) int64 {
 func TestBoardCacheKeepsTheNewerBoard(t *testing.T) {
 	t.Parallel()
 	var c boardCache
-	c.put("org", "p", 5, map[string][]Card{"s": {{Deal: Deal{ID: "new"}}}})
-	c.put("org", "p", 4, map[string][]Card{"s": {{Deal: Deal{ID: "old"}}}})
-	if cards, ok := c.get("org", "p", 5); !ok || cards["s"][0].ID != "new" {
-		t.Fatalf("a board read at an older version replaced a newer one: %v %v", cards, ok)
+	put := func(id string, version int64, card string) {
+		c.put(cachedBoard{orgID: "org", version: version, pipeline: Pipeline{ID: id}, cards: map[string][]Card{"s": {{Deal: Deal{ID: card}}}}})
+	}
+	put("p", 5, "new")
+	put("p", 4, "old")
+	if b, ok := c.get("org", "p", 5); !ok || b.cards["s"][0].ID != "new" {
+		t.Fatalf("a board read at an older version replaced a newer one: %v %v", b, ok)
 	}
 	if _, ok := c.get("another org", "p", 5); ok {
 		t.Fatal("another org's request got the board")
 	}
 	for i := range boardCacheSize + 10 {
-		c.put("org", string(rune('a'+i)), 1, nil)
+		put(string(rune('a'+i)), 1, "x")
 	}
 	if len(c.boards) > boardCacheSize {
 		t.Fatalf("the cache holds %d boards, more than %d", len(c.boards), boardCacheSize)

@@ -1,8 +1,9 @@
 -- +goose Up
 -- Board versions: a counter per pipeline, and one per org for the names a
--- card shows (contact, company, owner). Every write that can change a card
--- adds to them in its own transaction, so a replica may keep a board's
--- cards in memory and reuse them while the sum it read is unchanged.
+-- card shows (contact, company, owner). Every write that can change a
+-- board's pipeline, stages or cards adds to them in its own transaction, so
+-- a replica may keep those in memory and reuse them while the sum it read
+-- is unchanged.
 -- Triggers keep the counters: no write path, bulk update or foreign-key
 -- action can forget them.
 --
@@ -37,6 +38,25 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 -- +goose StatementBegin
+CREATE FUNCTION pipelines_board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM board_bump(OLD.id);
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE FUNCTION stages_board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM board_bump(OLD.pipeline_id);
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.pipeline_id IS DISTINCT FROM OLD.pipeline_id) THEN
+        PERFORM board_bump(NEW.pipeline_id);
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE FUNCTION names_board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -56,6 +76,10 @@ END $$;
 -- +goose StatementEnd
 CREATE CONSTRAINT TRIGGER deals_board AFTER INSERT OR UPDATE OR DELETE ON deals
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION deals_board_changed();
+CREATE CONSTRAINT TRIGGER pipelines_board AFTER UPDATE OR DELETE ON pipelines
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pipelines_board_changed();
+CREATE CONSTRAINT TRIGGER stages_board AFTER INSERT OR UPDATE OR DELETE ON stages
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stages_board_changed();
 CREATE CONSTRAINT TRIGGER contacts_board_rename AFTER UPDATE OF first_name, last_name ON contacts
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN (OLD.first_name IS DISTINCT FROM NEW.first_name OR OLD.last_name IS DISTINCT FROM NEW.last_name)
@@ -77,9 +101,13 @@ DROP TRIGGER companies_board_delete ON companies;
 DROP TRIGGER companies_board_rename ON companies;
 DROP TRIGGER contacts_board_delete ON contacts;
 DROP TRIGGER contacts_board_rename ON contacts;
+DROP TRIGGER stages_board ON stages;
+DROP TRIGGER pipelines_board ON pipelines;
 DROP TRIGGER deals_board ON deals;
 DROP FUNCTION users_board_renamed();
 DROP FUNCTION names_board_changed();
+DROP FUNCTION stages_board_changed();
+DROP FUNCTION pipelines_board_changed();
 DROP FUNCTION deals_board_changed();
 DROP FUNCTION board_bump(TEXT);
 DROP TABLE board_versions;

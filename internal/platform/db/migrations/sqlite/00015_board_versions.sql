@@ -1,8 +1,9 @@
 -- +goose Up
 -- Board versions: a counter per pipeline, and one per org for the names a
--- card shows (contact, company, owner). Every write that can change a card
--- adds to them in its own transaction, so a process may keep a board's
--- cards in memory and reuse them while the sum it read is unchanged.
+-- card shows (contact, company, owner). Every write that can change a
+-- board's pipeline, stages or cards adds to them in its own transaction, so
+-- a process may keep those in memory and reuse them while the sum it read
+-- is unchanged.
 -- Triggers keep the counters: no write path, bulk update or foreign-key
 -- action can forget them. SQLite has one writer and uses shard 0 only.
 CREATE TABLE board_versions (
@@ -27,6 +28,36 @@ END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER deals_board_delete AFTER DELETE ON deals BEGIN
+    INSERT INTO board_versions (scope, shard, n) VALUES (old.pipeline_id, 0, 1)
+        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER pipelines_board_update AFTER UPDATE ON pipelines BEGIN
+    INSERT INTO board_versions (scope, shard, n) VALUES (new.id, 0, 1)
+        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER pipelines_board_delete AFTER DELETE ON pipelines BEGIN
+    INSERT INTO board_versions (scope, shard, n) VALUES (old.id, 0, 1)
+        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER stages_board_insert AFTER INSERT ON stages BEGIN
+    INSERT INTO board_versions (scope, shard, n) VALUES (new.pipeline_id, 0, 1)
+        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER stages_board_update AFTER UPDATE ON stages BEGIN
+    INSERT INTO board_versions (scope, shard, n) VALUES (new.pipeline_id, 0, 1)
+        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER stages_board_delete AFTER DELETE ON stages BEGIN
     INSERT INTO board_versions (scope, shard, n) VALUES (old.pipeline_id, 0, 1)
         ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
 END;
@@ -72,6 +103,11 @@ DROP TRIGGER companies_board_delete;
 DROP TRIGGER companies_board_rename;
 DROP TRIGGER contacts_board_delete;
 DROP TRIGGER contacts_board_rename;
+DROP TRIGGER stages_board_delete;
+DROP TRIGGER stages_board_update;
+DROP TRIGGER stages_board_insert;
+DROP TRIGGER pipelines_board_delete;
+DROP TRIGGER pipelines_board_update;
 DROP TRIGGER deals_board_delete;
 DROP TRIGGER deals_board_update;
 DROP TRIGGER deals_board_insert;
