@@ -183,4 +183,3 @@ func TestBoardCacheKeepsTheNewerBoard(t *testing.T) {
 		t.Fatalf("the cache holds %d boards, more than %d", len(c.boards), boardCacheSize)
 	}
 }
-
