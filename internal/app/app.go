@@ -308,6 +308,7 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Orgs.Register(reg)
 	a.CRM = crm.NewService(a.DB, a.Events, a.Orgs, a.log.With("component", "crm"))
 	a.Pipelines = pipeline.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.log.With("component", "pipeline"))
+	a.Metrics.MustRegister(a.Pipelines.Collectors()...)
 	a.Inbox = inbox.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.cfg.BlobDir, a.log.With("component", "inbox"))
 	a.Telegram = telegram.New(telegram.Options{Inbox: a.Inbox, Keys: keys, APIURL: a.cfg.TelegramAPIURL,
 		PublicURL: a.publicURL, Webhooks: a.cfg.TelegramWebhooks(), Logger: a.log.With("component", "telegram")})

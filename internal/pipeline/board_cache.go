@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kite-crm/kite/internal/platform/db"
 )
 
@@ -38,6 +40,22 @@ type cachedBoard struct {
 type boardCache struct {
 	mu     sync.Mutex
 	boards map[string]cachedBoard // by pipeline id
+	// lookups counts unfiltered board reads by outcome (hit or miss).
+	lookups *prometheus.CounterVec
+}
+
+func newBoardCache() boardCache {
+	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kite_board_cache_lookups_total",
+		Help: "Unfiltered board reads, by whether the cached cards were still the board's (hit) or were read again (miss)."},
+		[]string{"outcome"})
+	lookups.WithLabelValues("hit") // both series from the start, at 0
+	lookups.WithLabelValues("miss")
+	return boardCache{lookups: lookups}
+}
+
+// Collectors returns the pipeline service's Prometheus collectors.
+func (s *Service) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.boards.lookups}
 }
 
 func (c *boardCache) get(orgID, pipelineID string, version int64) (cachedBoard, bool) {
@@ -99,8 +117,10 @@ func (s *Service) boardCards(ctx context.Context, orgID, pipelineID string, f De
 		return Pipeline{}, nil, err
 	}
 	if b, ok := s.boards.get(orgID, pipelineID, v); ok {
+		s.boards.lookups.WithLabelValues("hit").Inc()
 		return b.pipeline, b.cards, nil
 	}
+	s.boards.lookups.WithLabelValues("miss").Inc()
 	p, err := s.Pipeline(ctx, orgID, pipelineID)
 	if err != nil {
 		return p, nil, err

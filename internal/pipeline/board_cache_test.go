@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/kite-crm/kite/internal/crm"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
@@ -123,7 +125,9 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.boards = boardCache{}
+			s.boards.mu.Lock()
+			s.boards.boards = nil // the next read goes to the database
+			s.boards.mu.Unlock()
 			want, err := s.Board(ctx, owner.OrgID, p.ID, DealFilter{})
 			if err != nil {
 				t.Fatal(err)
@@ -134,6 +138,11 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("after %s the cached board differs from the database:\n got %+v\nwant %+v", step.name, got, want)
 			}
+		}
+
+		// Every step but the first began with a board the last one cached.
+		if hits := testutil.ToFloat64(s.boards.lookups.WithLabelValues("hit")); hits != float64(len(steps)-1) {
+			t.Errorf("the cache counted %v hits, want %d", hits, len(steps)-1)
 		}
 
 		// A deleted pipeline's board is gone, cached or not.

@@ -38,7 +38,7 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, lo
 	}
 	// Microseconds: what both databases keep, so an answer equals a later read.
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-	s := &Service{db: d, events: bus, orgs: orgs, crm: c, log: log, now: now}
+	s := &Service{db: d, events: bus, orgs: orgs, crm: c, log: log, now: now, boards: newBoardCache()}
 	orgs.OnCreated(func(ctx context.Context, tx bun.Tx, o org.Organization) error {
 		_, err := s.createDefault(ctx, tx, o.ID)
 		return err
