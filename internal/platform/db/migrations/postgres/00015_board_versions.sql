@@ -25,8 +25,9 @@ CREATE FUNCTION board_bump(target TEXT) RETURNS void LANGUAGE sql AS $$
     ON CONFLICT (scope, shard) DO UPDATE SET n = board_versions.n + 1;
 $$;
 -- +goose StatementEnd
+-- A deal or a stage: a row with the pipeline_id of the board it is on.
 -- +goose StatementBegin
-CREATE FUNCTION deals_board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION pipeline_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
         PERFORM board_bump(OLD.pipeline_id);
@@ -41,18 +42,6 @@ END $$;
 CREATE FUNCTION pipelines_board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM board_bump(OLD.id);
-    RETURN NULL;
-END $$;
--- +goose StatementEnd
--- +goose StatementBegin
-CREATE FUNCTION stages_board_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        PERFORM board_bump(OLD.pipeline_id);
-    END IF;
-    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.pipeline_id IS DISTINCT FROM OLD.pipeline_id) THEN
-        PERFORM board_bump(NEW.pipeline_id);
-    END IF;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -75,11 +64,11 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 CREATE CONSTRAINT TRIGGER deals_board AFTER INSERT OR UPDATE OR DELETE ON deals
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION deals_board_changed();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pipeline_row_changed();
 CREATE CONSTRAINT TRIGGER pipelines_board AFTER UPDATE OR DELETE ON pipelines
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pipelines_board_changed();
 CREATE CONSTRAINT TRIGGER stages_board AFTER INSERT OR UPDATE OR DELETE ON stages
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stages_board_changed();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pipeline_row_changed();
 CREATE CONSTRAINT TRIGGER contacts_board_rename AFTER UPDATE OF first_name, last_name ON contacts
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN (OLD.first_name IS DISTINCT FROM NEW.first_name OR OLD.last_name IS DISTINCT FROM NEW.last_name)
@@ -106,8 +95,7 @@ DROP TRIGGER pipelines_board ON pipelines;
 DROP TRIGGER deals_board ON deals;
 DROP FUNCTION users_board_renamed();
 DROP FUNCTION names_board_changed();
-DROP FUNCTION stages_board_changed();
 DROP FUNCTION pipelines_board_changed();
-DROP FUNCTION deals_board_changed();
+DROP FUNCTION pipeline_row_changed();
 DROP FUNCTION board_bump(TEXT);
 DROP TABLE board_versions;
