@@ -45,19 +45,36 @@ type Board struct {
 // may come from the board cache; with them, counts and cards come from the
 // filtered deals.
 func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFilter) (Board, error) {
-	f.PipelineID, f.StageID, f.Status = "", "", ""
-	p, cards, err := s.boardCards(ctx, orgID, pipelineID, f)
+	parts, err := s.boardParts(ctx, orgID, pipelineID, f)
 	if err != nil {
 		return Board{}, err
 	}
-	b := Board{Pipeline: p, Columns: make([]Column, len(p.Stages)), Open: []Total{}}
-	if len(p.Stages) == 0 {
-		return b, nil
-	}
-	counts, err := s.stageCounts(ctx, orgID, p, f)
+	return parts.build(), nil
+}
+
+// boardParts is what a board is made of.
+type boardParts struct {
+	cached   cachedBoard // the pipeline and first cards; version 0 if filtered
+	counts   map[string][]stageTotal
+	filtered bool
+}
+
+func (s *Service) boardParts(ctx context.Context, orgID, pipelineID string, f DealFilter) (boardParts, error) {
+	f.PipelineID, f.StageID, f.Status = "", "", ""
+	cached, err := s.boardCards(ctx, orgID, pipelineID, f)
 	if err != nil {
-		return b, err
+		return boardParts{}, err
 	}
+	parts := boardParts{cached: cached, filtered: isFiltered(f)}
+	if len(cached.pipeline.Stages) > 0 {
+		parts.counts, err = s.stageCounts(ctx, orgID, cached.pipeline, f)
+	}
+	return parts, err
+}
+
+func (bp boardParts) build() Board {
+	p, cards := bp.cached.pipeline, bp.cached.cards
+	b := Board{Pipeline: p, Columns: make([]Column, len(p.Stages)), Open: []Total{}}
 	open := map[string]*Total{}
 	for i, st := range p.Stages {
 		// A copy: the cards may be the cache's, shared with other requests.
@@ -70,7 +87,7 @@ func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFil
 			next := httpx.EncodeCursor(sortKey{V: sortValue("position", last.Deal), I: last.ID})
 			col.NextCursor = &next
 		}
-		for _, c := range counts[st.ID] {
+		for _, c := range bp.counts[st.ID] {
 			col.Count += c.Deals
 			t := Total{Currency: c.Currency, minor: c.ValueMinor, weighted: c.ValueMinor * int64(st.Probability) / 100}
 			col.Totals = append(col.Totals, t)
@@ -94,7 +111,7 @@ func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFil
 		b.Open = append(b.Open, *t)
 	}
 	sortTotals(b.Open)
-	return b, nil
+	return b
 }
 
 func (t *Total) format() {

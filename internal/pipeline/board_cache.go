@@ -35,6 +35,7 @@ type cachedBoard struct {
 	version  int64
 	pipeline Pipeline
 	cards    map[string][]Card // by stage id; read-only once stored
+	answer   *boardAnswer      // the last encoded answer, if any; read-only
 }
 
 type boardCache struct {
@@ -88,6 +89,17 @@ func (c *boardCache) put(b cachedBoard) {
 	c.boards[id] = b
 }
 
+// keepAnswer stores the encoded answer of b, if b is still the cached board.
+func (c *boardCache) keepAnswer(b cachedBoard, a *boardAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := b.pipeline.ID
+	if now, ok := c.boards[id]; ok && now.orgID == b.orgID && now.version == b.version {
+		now.answer = a
+		c.boards[id] = now
+	}
+}
+
 // boardVersion is the sum of the counters that every change to the
 // pipeline's cards adds to.
 func (s *Service) boardVersion(ctx context.Context, orgID, pipelineID string) (int64, error) {
@@ -97,38 +109,43 @@ func (s *Service) boardVersion(ctx context.Context, orgID, pipelineID string) (i
 	return v, err
 }
 
+// isFiltered reports whether f leaves out some of the board's cards.
+func isFiltered(f DealFilter) bool {
+	return f.narrowsBoard() || f.ContactID != "" || f.CompanyID != ""
+}
+
 // boardCards is the pipeline with the first cards of every column: from
 // the cache when the board's version is the one cached, else read and
 // kept. Filtered cards are never cached.
-func (s *Service) boardCards(ctx context.Context, orgID, pipelineID string, f DealFilter) (Pipeline, map[string][]Card, error) {
-	if f.narrowsBoard() || f.ContactID != "" || f.CompanyID != "" {
+func (s *Service) boardCards(ctx context.Context, orgID, pipelineID string, f DealFilter) (cachedBoard, error) {
+	read := func() (cachedBoard, error) {
 		p, err := s.Pipeline(ctx, orgID, pipelineID)
 		if err != nil {
-			return p, nil, err
+			return cachedBoard{}, err
 		}
 		cards, err := s.firstCards(ctx, orgID, p.Stages, f)
-		return p, cards, err
+		return cachedBoard{orgID: orgID, pipeline: p, cards: cards}, err
+	}
+	if isFiltered(f) {
+		return read()
 	}
 	if !db.ValidID(pipelineID) {
-		return Pipeline{}, nil, errPipelineNotFound
+		return cachedBoard{}, errPipelineNotFound
 	}
 	v, err := s.boardVersion(ctx, orgID, pipelineID)
 	if err != nil {
-		return Pipeline{}, nil, err
+		return cachedBoard{}, err
 	}
 	if b, ok := s.boards.get(orgID, pipelineID, v); ok {
 		s.boards.lookups.WithLabelValues("hit").Inc()
-		return b.pipeline, b.cards, nil
+		return b, nil
 	}
 	s.boards.lookups.WithLabelValues("miss").Inc()
-	p, err := s.Pipeline(ctx, orgID, pipelineID)
+	b, err := read()
 	if err != nil {
-		return p, nil, err
+		return b, err
 	}
-	cards, err := s.firstCards(ctx, orgID, p.Stages, f)
-	if err != nil {
-		return p, nil, err
-	}
-	s.boards.put(cachedBoard{orgID: orgID, version: v, pipeline: p, cards: cards})
-	return p, cards, nil
+	b.version = v
+	s.boards.put(b)
+	return b, nil
 }

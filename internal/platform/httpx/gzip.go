@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"net/http"
 	"strconv"
@@ -35,7 +36,7 @@ func Gzip(next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Add("Vary", "Accept-Encoding")
-		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if !AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -182,9 +183,22 @@ func compressible(h http.Header) bool {
 	return false
 }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip (a
+// Gzipped is b compressed as Gzip compresses responses, for a handler that
+// keeps a compressed answer to send again (with Content-Encoding: gzip,
+// which Gzip passes through).
+func Gzipped(b []byte) []byte {
+	var out bytes.Buffer
+	w := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(w)
+	w.Reset(&out)
+	w.Write(b) // writes to a bytes.Buffer do not fail
+	w.Close()
+	return out.Bytes()
+}
+
+// AcceptsGzip reports whether an Accept-Encoding header allows gzip (a
 // q-value of 0 refuses it).
-func acceptsGzip(header string) bool {
+func AcceptsGzip(header string) bool {
 	for _, part := range strings.Split(header, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
