@@ -20,11 +20,7 @@ func TestBoardAnswerFollowsTotals(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, owner := newTestService(t, d)
-		p, err := s.DefaultPipeline(ctx, owner.OrgID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, owner, p := boardFixture(t, d)
 		if _, err := s.CreateDeal(ctx, owner, DealInput{Title: ptr("Café <Corp>"), Value: ptr("2500.00")}); err != nil {
 			t.Fatal(err)
 		}

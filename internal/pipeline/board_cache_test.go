@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/kite-crm/kite/internal/crm"
+	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
 )
@@ -20,11 +21,7 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, owner := newTestService(t, d)
-		p, err := s.DefaultPipeline(ctx, owner.OrgID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, owner, p := boardFixture(t, d)
 		contacts, _, err := s.crm.ListContacts(ctx, owner.OrgID, crm.ContactFilter{RecordFilter: crm.RecordFilter{Limit: 3}})
 		if err != nil || len(contacts) < 3 {
 			t.Fatalf("contacts: %v (%d)", err, len(contacts))
@@ -160,6 +157,17 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 			t.Fatalf("the board of a deleted pipeline: %v, want not found", err)
 		}
 	})
+}
+
+// boardFixture is a test service with its org's default pipeline.
+func boardFixture(t *testing.T, d *db.DB) (*Service, org.Actor, Pipeline) {
+	t.Helper()
+	s, owner := newTestService(t, d)
+	p, err := s.DefaultPipeline(context.Background(), owner.OrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, owner, p
 }
 
 func mustVersion(t *testing.T, s *Service, orgID, pipelineID string) int64 {
