@@ -76,21 +76,29 @@ func TestIdempotencyKeyMakesWritesSafeToRetry(t *testing.T) {
 		// The process died after the write committed but before its answer
 		// was kept (played here by forgetting the answer and ageing the
 		// key): a retry does not write again, it says the outcome is lost.
+		// Every kind of write counts, the organization's own included.
+		orgPath := "/organizations/" + k.admin.OrgID
+		doomed := k.c.must(201, "POST", "/api-keys", map[string]any{"name": "doomed", "role": "member"}).Str("id")
+		invited := k.c.must(201, "POST", orgPath+"/members", map[string]any{"email": "later@example.com", "role": "member"}).Str("invitation.id")
 		for _, w := range []struct {
-			key, path string
-			body      map[string]any
+			key, method, path string
+			body              map[string]any
+			status            int
 		}{
-			{"ann-lost", "/contacts", map[string]any{"first_name": "Ann"}},
-			{"key-lost", "/api-keys", map[string]any{"name": "lost answer", "role": "member"}},
+			{"ann-lost", "POST", "/contacts", map[string]any{"first_name": "Ann"}, 201},
+			{"key-lost", "POST", "/api-keys", map[string]any{"name": "lost answer", "role": "member"}, 201},
+			{"revoke-lost", "DELETE", "/api-keys/" + doomed, nil, 204},
+			{"member-lost", "POST", orgPath + "/members", map[string]any{"email": "rival@example.com", "role": "viewer"}, 201},
+			{"uninvite-lost", "DELETE", orgPath + "/invitations/" + invited, nil, 204},
+			{"settings-lost", "PATCH", orgPath, map[string]any{"timezone": "Europe/Berlin"}, 200},
 		} {
-			body := w.body
-			k.c.with("Idempotency-Key", w.key).must(201, "POST", w.path, body)
+			k.c.with("Idempotency-Key", w.key).must(w.status, w.method, w.path, w.body)
 			if _, err := k.app.DB.ExecContext(context.Background(), "UPDATE idempotency_keys SET status = 0, body = NULL, created_at = ? WHERE idem_key = ?",
 				time.Now().UTC().Add(-time.Hour), w.key); err != nil {
 				t.Fatal(err)
 			}
-			if r := k.c.with("Idempotency-Key", w.key).do("POST", w.path, body); r.Status != 409 || r.Code() != "idempotency_key_outcome_lost" {
-				t.Fatalf("%s retried after a lost answer: %d %s", w.path, r.Status, r.Raw)
+			if r := k.c.with("Idempotency-Key", w.key).do(w.method, w.path, w.body); r.Status != 409 || r.Code() != "idempotency_key_outcome_lost" {
+				t.Errorf("%s %s retried after a lost answer: %d %s", w.method, w.path, r.Status, r.Raw)
 			}
 		}
 		if n := len(k.c.must(200, "GET", "/contacts?q=Ann", nil).Items()); n != 3 { // the first, the API key's and the lost answer's

@@ -74,13 +74,19 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
 	if err := a.Allowed(); err != nil {
 		return err
 	}
-	res, err := s.db.NewUpdate().Model((*APIKey)(nil)).Set("revoked_at = ?", s.now().UTC()).
-		Where("org_id = ?", a.OrgID).Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model((*APIKey)(nil)).Set("revoked_at = ?", s.now().UTC()).
+			Where("org_id = ?", a.OrgID).Where("id = ?", id).Where("revoked_at IS NULL").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNotFound // revoked meanwhile
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errNotFound
 	}
 	s.Audit(ctx, Entry{OrgID: a.OrgID, Actor: a, Action: "apikey.revoked", TargetType: "api_key", TargetID: id})
 	return nil

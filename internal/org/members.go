@@ -56,7 +56,12 @@ func (s *Service) AddMember(ctx context.Context, a Actor, email string, role Rol
 	u, err := s.identity.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
-		_, err = s.db.NewInsert().Model(&Membership{OrgID: a.OrgID, UserID: u.ID, Role: role, CreatedAt: s.now().UTC()}).Exec(ctx)
+		// In a transaction, like every keyed write: Idempotency-Key marks
+		// its key committed in it (db.WithLastInTx).
+		err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.NewInsert().Model(&Membership{OrgID: a.OrgID, UserID: u.ID, Role: role, CreatedAt: s.now().UTC()}).Exec(ctx)
+			return err
+		})
 		if errors.Is(db.MapError(err), db.ErrConflict) {
 			return AddResult{}, httpx.NewProblem(http.StatusConflict, "already_member", "This person is already a member.")
 		}
@@ -149,8 +154,11 @@ func (s *Service) RevokeInvitation(ctx context.Context, a Actor, id string) erro
 	if _, err := s.pendingInvitation(ctx, a.OrgID, id); err != nil {
 		return err
 	}
-	_, err := s.db.NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", s.now().UTC()).
-		Where("org_id = ?", a.OrgID).Where("id = ?", id).Exec(ctx)
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", s.now().UTC()).
+			Where("org_id = ?", a.OrgID).Where("id = ?", id).Exec(ctx)
+		return err
+	})
 	if err == nil {
 		s.Audit(ctx, Entry{OrgID: a.OrgID, Actor: a, Action: "invitation.revoked", TargetType: "invitation", TargetID: id})
 	}

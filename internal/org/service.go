@@ -181,14 +181,12 @@ type Settings struct {
 
 // Update changes an organization's settings.
 func (s *Service) Update(ctx context.Context, a Actor, in Settings) (Organization, error) {
-	q := s.db.NewUpdate().Model((*Organization)(nil)).Where("id = ?", a.OrgID).Set("updated_at = ?", s.now().UTC())
-	changed := map[string]string{}
+	changed := map[string]string{} // by column
 	if in.Name != nil {
 		name, err := identity.CleanName("name", *in.Name, 100)
 		if err != nil {
 			return Organization{}, identity.Invalid(err)
 		}
-		q.Set("name = ?", name)
 		changed["name"] = name
 	}
 	if in.DefaultCurrency != nil {
@@ -196,7 +194,6 @@ func (s *Service) Update(ctx context.Context, a Actor, in Settings) (Organizatio
 		if !ValidCurrency(cur) {
 			return Organization{}, invalidField("default_currency", "Use an ISO 4217 currency code such as USD or EUR.")
 		}
-		q.Set("default_currency = ?", cur)
 		changed["default_currency"] = cur
 	}
 	if in.Timezone != nil {
@@ -204,10 +201,17 @@ func (s *Service) Update(ctx context.Context, a Actor, in Settings) (Organizatio
 		if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 			return Organization{}, invalidField("timezone", "Use an IANA time zone such as Europe/Berlin.")
 		}
-		q.Set("timezone = ?", tz)
 		changed["timezone"] = tz
 	}
-	if _, err := q.Exec(ctx); err != nil {
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewUpdate().Model((*Organization)(nil)).Where("id = ?", a.OrgID).Set("updated_at = ?", s.now().UTC())
+		for col, v := range changed {
+			q.Set(col+" = ?", v)
+		}
+		_, err := q.Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return Organization{}, err
 	}
 	s.Audit(ctx, Entry{OrgID: a.OrgID, Actor: a, Action: "org.settings_changed", TargetType: "organization", TargetID: a.OrgID, Details: changed})
