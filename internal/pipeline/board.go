@@ -54,7 +54,7 @@ func (s *Service) Board(ctx context.Context, orgID, pipelineID string, f DealFil
 
 // boardParts is what a board is made of.
 type boardParts struct {
-	cached   cachedBoard // the pipeline and first cards; version 0 if filtered
+	cached   cachedBoard // the pipeline and first cards (read anew when filtered)
 	counts   map[string][]stageTotal
 	filtered bool
 }
