@@ -2,14 +2,13 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/kite-crm/kite/internal/org"
+	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/realtime"
 )
 
@@ -47,7 +46,7 @@ func (a *App) teamActions(actor org.Actor) (map[string]realtime.Action, func()) 
 	var mu sync.Mutex
 	var lastTyping, lastPresence time.Time
 	var lastChat, lastState string
-	socket := socketID()
+	socket := db.NewID() // names this socket in presence frames
 	presence := func(ctx context.Context, state string) error {
 		return a.Hub.Publish(ctx, realtime.Message{Topic: presenceTopic(actor.OrgID), Type: "presence",
 			Data: mustJSON(map[string]string{"user_id": actor.UserID, "name": actor.Name, "state": state, "socket": socket})})
@@ -103,13 +102,6 @@ func (a *App) teamActions(actor org.Actor) (map[string]realtime.Action, func()) 
 			return presence(ctx, in.State)
 		},
 	}, closed
-}
-
-// socketID names one socket in presence frames.
-func socketID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // plainID accepts the ids Kite makes (UUIDs), so a frame cannot name a
