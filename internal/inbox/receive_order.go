@@ -40,9 +40,9 @@ func orderWithinChats(reqs []*receiveReq) {
 			group[j] = reqs[i]
 		}
 		slices.SortStableFunc(group, func(a, b *receiveReq) int {
-			x, errX := strconv.ParseInt(a.items[0].ExternalID, 10, 64)
-			y, errY := strconv.ParseInt(b.items[0].ExternalID, 10, 64)
-			if errX != nil || errY != nil {
+			x, okX := seqOf(a.items[0].ExternalID)
+			y, okY := seqOf(b.items[0].ExternalID)
+			if !okX || !okY {
 				return 0 // ids that are not numbers keep their arrival order
 			}
 			return cmp.Compare(x, y)
@@ -90,7 +90,7 @@ func (s *Service) keepChannelOrder(ctx context.Context, tx bun.Tx, rows []inboun
 		if m.ExternalID == nil {
 			continue
 		}
-		if n, err := strconv.ParseInt(*m.ExternalID, 10, 64); err == nil {
+		if n, ok := seqOf(*m.ExternalID); ok {
 			known[m.ChatID] = append(known[m.ChatID], seqAt{n, m.CreatedAt})
 		}
 	}
@@ -150,7 +150,13 @@ func channelSeq(m Message) (int64, bool) {
 	if m.ExternalID == nil {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(*m.ExternalID, 10, 64)
+	return seqOf(*m.ExternalID)
+}
+
+// seqOf reads a channel's message id as its number (Telegram numbers a
+// chat's messages in order); ok is false for ids that are not numbers.
+func seqOf(externalID string) (int64, bool) {
+	n, err := strconv.ParseInt(externalID, 10, 64)
 	return n, err == nil
 }
 
