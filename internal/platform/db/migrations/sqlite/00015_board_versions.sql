@@ -6,6 +6,9 @@
 -- is unchanged.
 -- Triggers keep the counters: no write path, bulk update or foreign-key
 -- action can forget them. SQLite has one writer and uses shard 0 only.
+--
+-- A trigger adds to a counter by inserting its scope into board_bumps,
+-- a view whose own trigger does the upsert, in one place.
 CREATE TABLE board_versions (
     scope TEXT NOT NULL, -- a pipeline id, or 'names:' || an org id
     shard INTEGER NOT NULL DEFAULT 0,
@@ -13,87 +16,80 @@ CREATE TABLE board_versions (
     PRIMARY KEY (scope, shard)
 );
 
+CREATE VIEW board_bumps (scope) AS SELECT scope FROM board_versions WHERE false;
+
+-- +goose StatementBegin
+CREATE TRIGGER board_bump INSTEAD OF INSERT ON board_bumps BEGIN
+    INSERT INTO board_versions (scope, shard, n) VALUES (new.scope, 0, 1)
+        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER deals_board_insert AFTER INSERT ON deals BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (new.pipeline_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (new.pipeline_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER deals_board_update AFTER UPDATE ON deals BEGIN
-    INSERT INTO board_versions (scope, shard, n)
-        SELECT p, 0, 1 FROM (SELECT new.pipeline_id AS p UNION SELECT old.pipeline_id) WHERE true
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) SELECT new.pipeline_id UNION SELECT old.pipeline_id;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER deals_board_delete AFTER DELETE ON deals BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (old.pipeline_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (old.pipeline_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER pipelines_board_update AFTER UPDATE ON pipelines BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (new.id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (new.id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER pipelines_board_delete AFTER DELETE ON pipelines BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (old.id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (old.id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER stages_board_insert AFTER INSERT ON stages BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (new.pipeline_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (new.pipeline_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER stages_board_update AFTER UPDATE ON stages BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (new.pipeline_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (new.pipeline_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER stages_board_delete AFTER DELETE ON stages BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES (old.pipeline_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES (old.pipeline_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER contacts_board_rename AFTER UPDATE OF first_name, last_name ON contacts
 WHEN old.first_name IS NOT new.first_name OR old.last_name IS NOT new.last_name BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES ('names:' || new.org_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES ('names:' || new.org_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER contacts_board_delete AFTER DELETE ON contacts BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES ('names:' || old.org_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES ('names:' || old.org_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER companies_board_rename AFTER UPDATE OF name ON companies
 WHEN old.name IS NOT new.name BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES ('names:' || new.org_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES ('names:' || new.org_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER companies_board_delete AFTER DELETE ON companies BEGIN
-    INSERT INTO board_versions (scope, shard, n) VALUES ('names:' || old.org_id, 0, 1)
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) VALUES ('names:' || old.org_id);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER users_board_rename AFTER UPDATE OF name ON users
 WHEN old.name IS NOT new.name BEGIN
-    INSERT INTO board_versions (scope, shard, n)
-        SELECT 'names:' || org_id, 0, 1 FROM memberships WHERE user_id = new.id
-        ON CONFLICT (scope, shard) DO UPDATE SET n = n + 1;
+    INSERT INTO board_bumps (scope) SELECT 'names:' || org_id FROM memberships WHERE user_id = new.id;
 END;
 -- +goose StatementEnd
 
@@ -111,4 +107,6 @@ DROP TRIGGER pipelines_board_update;
 DROP TRIGGER deals_board_delete;
 DROP TRIGGER deals_board_update;
 DROP TRIGGER deals_board_insert;
+DROP TRIGGER board_bump;
+DROP VIEW board_bumps;
 DROP TABLE board_versions;
