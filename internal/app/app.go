@@ -310,6 +310,7 @@ func (a *App) buildIdentity(reg *jobs.Registry) error {
 	a.Pipelines = pipeline.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.log.With("component", "pipeline"))
 	a.Metrics.MustRegister(a.Pipelines.Collectors()...)
 	a.Inbox = inbox.NewService(a.DB, a.Events, a.Orgs, a.CRM, a.cfg.BlobDir, a.log.With("component", "inbox"))
+	a.Metrics.MustRegister(a.Inbox.Collectors()...)
 	a.Telegram = telegram.New(telegram.Options{Inbox: a.Inbox, Keys: keys, APIURL: a.cfg.TelegramAPIURL,
 		PublicURL: a.publicURL, Webhooks: a.cfg.TelegramWebhooks(), Logger: a.log.With("component", "telegram")})
 	a.Inbox.UseDeals(a.Pipelines)

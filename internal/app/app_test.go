@@ -58,7 +58,7 @@ func TestServesHealthStatusAndAPIOnFreshDatabase(t *testing.T) {
 			t.Fatalf("docs: %d %s", res.StatusCode, body)
 		}
 		res, body = get(t, u+"/metrics")
-		for _, want := range []string{"kite_http_request_duration_seconds", `kite_jobs{state="available"}`, "go_sql_open_connections", "kite_realtime_subscriptions", "kite_board_cache_lookups_total"} {
+		for _, want := range []string{"kite_http_request_duration_seconds", `kite_jobs{state="available"}`, "go_sql_open_connections", "kite_realtime_subscriptions", "kite_board_cache_lookups_total", "kite_unread_cache_lookups_total"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}

@@ -87,10 +87,17 @@ func (s *Service) registerChats(api huma.API, g *org.Guard) {
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-unread", Method: http.MethodGet, Path: "/chats/unread",
 		Summary: "The caller's unread messages: total and per chat", Tags: tag, Middlewares: g.Need(org.InboxRead),
-		Description: "`chats` lists the 100 chats with the latest unread messages, latest first; `total` counts every unread message."},
-		func(ctx context.Context, _ *struct{}) (*httpx.Body[Unread], error) {
-			u, err := s.Unread(ctx, org.ActorOf(ctx))
-			return &httpx.Body[Unread]{Body: u}, err
+		Description: "`chats` lists the 100 chats with the latest unread messages, latest first; `total` counts every unread message.",
+		Responses:   httpx.EncodedAs[Unread](api, "Unread")},
+		func(ctx context.Context, in *struct {
+			// Read here because the answer may be one gzipped before.
+			AcceptEncoding string `header:"Accept-Encoding" hidden:"true"`
+		}) (*httpx.Encoded, error) {
+			kept, err := s.UnreadAnswer(ctx, org.ActorOf(ctx), httpx.MarshalJSON(api))
+			if err != nil {
+				return nil, err
+			}
+			return kept.For(in.AcceptEncoding), nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-chat", Method: http.MethodGet, Path: "/chats/{id}",
 		Summary: "A chat", Tags: tag, Middlewares: g.Need(org.InboxRead)},

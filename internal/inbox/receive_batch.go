@@ -403,10 +403,11 @@ func (s *Service) writeNews(ctx context.Context, tx bun.Tx, news map[string]*cha
 		totalArgs = append(totalArgs, k.orgID, k.shard, shards[k])
 	}
 	_, err := tx.NewRaw(`WITH v (org_id, shard, n) AS (VALUES `+strings.Join(totalRows, ", ")+`)
-		INSERT INTO chat_unread_totals (user_id, org_id, shard, total)
-		SELECT m.user_id, v.org_id, v.shard, v.n FROM v JOIN memberships AS m ON m.org_id = v.org_id
+		INSERT INTO chat_unread_totals (user_id, org_id, shard, total, version)
+		SELECT m.user_id, v.org_id, v.shard, v.n, 1 FROM v JOIN memberships AS m ON m.org_id = v.org_id
 		WHERE true ORDER BY m.user_id, v.org_id, v.shard
-		ON CONFLICT (user_id, org_id, shard) DO UPDATE SET total = chat_unread_totals.total + excluded.total`,
+		ON CONFLICT (user_id, org_id, shard) DO UPDATE SET total = chat_unread_totals.total + excluded.total,
+			version = chat_unread_totals.version + 1`,
 		totalArgs...).Exec(ctx)
 	return err
 }

@@ -155,14 +155,22 @@ func (s *Service) Seed(ctx context.Context, orgID string, o SeedOptions, progres
 		for _, r := range rows {
 			sums[[2]any{r.UserID, unreadShard(r.ChatID)}] += r.Count
 		}
-		if _, err := tx.NewDelete().Model((*unreadTotal)(nil)).Where("org_id = ?", orgID).Exec(ctx); err != nil {
+		// Rewritten in place, each row's version counting on: a member's
+		// versions may never sum to a value read before (unread_cache.go).
+		if _, err := tx.NewUpdate().Model((*unreadTotal)(nil)).Set("total = 0").Set("version = version + 1").
+			Where("org_id = ?", orgID).Exec(ctx); err != nil {
 			return err
 		}
 		totals := make([]unreadTotal, 0, len(sums))
 		for k, n := range sums {
-			totals = append(totals, unreadTotal{UserID: k[0].(string), OrgID: orgID, Shard: k[1].(int), Total: n})
+			totals = append(totals, unreadTotal{UserID: k[0].(string), OrgID: orgID, Shard: k[1].(int), Total: n, Version: 1})
 		}
-		return seedInsert(ctx, tx, totals)
+		if len(totals) == 0 {
+			return nil
+		}
+		_, err := tx.NewInsert().Model(&totals).On("CONFLICT (user_id, org_id, shard) DO UPDATE").
+			Set("total = EXCLUDED.total").Set("version = ?TableAlias.version + 1").Exec(ctx)
+		return err
 	}); err != nil {
 		return o.Chats, err
 	}

@@ -40,6 +40,8 @@ type Service struct {
 	previews atomic.Pointer[linkpreview.Fetcher]
 	// unread reads a member's unread counts on every page (db.Prepared).
 	unread unreadReads
+	// unreadAnswers keeps members' encoded unread counts (unread_cache.go).
+	unreadAnswers *unreadCache
 
 	mu       sync.Mutex
 	channels map[string]Channel // by kind
@@ -60,7 +62,7 @@ func NewService(d *db.DB, bus *events.Bus, orgs *org.Service, c *crm.Service, bl
 	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	s := &Service{db: d, events: bus, orgs: orgs, crm: c, blobs: NewBlobs(blobDir), log: log, now: now,
 		channels: map[string]Channel{}, senders: map[string]*sender{}, nudge: make(chan struct{}, 1),
-		unread: prepareUnreadReads(d)}
+		unread: prepareUnreadReads(d), unreadAnswers: newUnreadCache()}
 	s.previews.Store(linkpreview.New(linkpreview.Options{}))
 	if c != nil {
 		c.RelateSubjects(s.relatedChats)

@@ -29,13 +29,21 @@ const maxUnreadChats = 100
 // messages arrive and are read, so this reads the caller's own rows (from
 // one covering index) and never the messages.
 func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
-	u := Unread{Chats: []ChatUnread{}}
 	if a.UserID == "" {
-		return u, nil
+		return Unread{Chats: []ChatUnread{}}, nil
 	}
-	var err error
-	if u.Total, err = s.UnreadTotal(ctx, a); err != nil || u.Total == 0 {
-		return u, err
+	st, err := s.unreadState(ctx, a)
+	if err != nil {
+		return Unread{Chats: []ChatUnread{}}, err
+	}
+	return s.unreadChats(ctx, a, st.Total)
+}
+
+// unreadChats is the caller's counts per chat, with total as read.
+func (s *Service) unreadChats(ctx context.Context, a org.Actor, total int) (Unread, error) {
+	u := Unread{Total: total, Chats: []ChatUnread{}}
+	if total == 0 {
+		return u, nil
 	}
 	rows, err := s.unread.chats.Rows(ctx, a.UserID, a.OrgID)
 	if err != nil {
@@ -53,15 +61,16 @@ func (s *Service) Unread(ctx context.Context, a org.Actor) (Unread, error) {
 }
 
 // unreadReads are the queries of a member's unread counts.
-type unreadReads struct{ total, chats *db.Prepared }
+type unreadReads struct{ state, chats *db.Prepared }
 
 func prepareUnreadReads(d *db.DB) unreadReads {
 	mine := func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
 		return q.Where("user_id = ?", p.Next()).Where("org_id = ?", p.Next())
 	}
 	return unreadReads{
-		total: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
-			return mine(q.Model((*unreadTotal)(nil)).ColumnExpr("COALESCE(SUM(total), 0)"), p)
+		state: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return mine(q.Model((*unreadTotal)(nil)).
+				ColumnExpr("COALESCE(SUM(total), 0) AS total, COALESCE(SUM(version), 0) AS version"), p)
 		}),
 		chats: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
 			return mine(q.Model((*unreadRow)(nil)).Column("chat_id", "count"), p).
@@ -70,15 +79,26 @@ func prepareUnreadReads(d *db.DB) unreadReads {
 	}
 }
 
-// UnreadTotal is the caller's count of unread messages over all chats,
-// summed from its shard rows.
+// unreadSum is a member's unread total over all chats, summed from their
+// shard rows, and the sum of the rows' versions.
+type unreadSum struct {
+	Total   int   `bun:"total"`
+	Version int64 `bun:"version"`
+}
+
+func (s *Service) unreadState(ctx context.Context, a org.Actor) (unreadSum, error) {
+	var st unreadSum
+	err := s.unread.state.Scan(ctx, &st, a.UserID, a.OrgID)
+	return st, err
+}
+
+// UnreadTotal is the caller's count of unread messages over all chats.
 func (s *Service) UnreadTotal(ctx context.Context, a org.Actor) (int, error) {
-	total := 0
 	if a.UserID == "" {
 		return 0, nil
 	}
-	err := s.unread.total.Scan(ctx, &total, a.UserID, a.OrgID)
-	return total, err
+	st, err := s.unreadState(ctx, a)
+	return st.Total, err
 }
 
 // MarkRead marks every message of the chat read for the caller.
@@ -101,7 +121,7 @@ func (s *Service) MarkRead(ctx context.Context, a org.Actor, id string) (Chat, e
 		if len(counts) == 0 {
 			return nil // read at the same moment elsewhere
 		}
-		if _, err := tx.NewUpdate().Model((*unreadTotal)(nil)).Set("total = total - ?", counts[0]).Where("user_id = ?", a.UserID).
+		if _, err := tx.NewUpdate().Model((*unreadTotal)(nil)).Set("total = total - ?", counts[0]).Set("version = version + 1").Where("user_id = ?", a.UserID).
 			Where("org_id = ?", a.OrgID).Where("shard = ?", unreadShard(chat.ID)).Exec(ctx); err != nil {
 			return err
 		}
@@ -119,6 +139,8 @@ type unreadTotal struct {
 	OrgID         string `bun:"org_id,pk"`
 	Shard         int    `bun:"shard,pk"`
 	Total         int    `bun:"total"`
+	// Version counts the row's changes (see unread_cache.go).
+	Version int64 `bun:"version"`
 }
 
 // unreadShard is the shard of a chat's share of the totals: from the

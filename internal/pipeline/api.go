@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"reflect"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -27,14 +25,6 @@ type boardQuery struct {
 	Q         string `query:"q" maxLength:"200" doc:"Words in the title"`
 	// Read here because the answer may be one gzipped before.
 	AcceptEncoding string `header:"Accept-Encoding" hidden:"true"`
-}
-
-// encodedBoard is a board answered as bytes already encoded (and maybe
-// gzipped); its schema is documented as Board's.
-type encodedBoard struct {
-	ContentType     string `header:"Content-Type"`
-	ContentEncoding string `header:"Content-Encoding"`
-	Body            []byte
 }
 
 func (q boardQuery) filter() DealFilter {
@@ -104,23 +94,16 @@ func (s *Service) registerPipelines(api huma.API, g *org.Guard) {
 		func(ctx context.Context, in *httpx.IDPath) (*struct{}, error) {
 			return nil, s.DeletePipeline(ctx, org.ActorOf(ctx), in.ID)
 		})
-	boardSchema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Board](), true, "Board")
 	huma.Register(api, huma.Operation{OperationID: "get-board", Method: http.MethodGet, Path: "/pipelines/{id}/board",
 		Summary: "The pipeline's kanban: stages with their first 50 deals in order, count and totals",
 		Tags:    tag, Middlewares: g.Need(org.DealsRead),
-		Responses: map[string]*huma.Response{"200": {Description: "OK",
-			Content: map[string]*huma.MediaType{"application/json": {Schema: boardSchema}}}}},
-		func(ctx context.Context, in *boardQuery) (*encodedBoard, error) {
-			marshal := func(w io.Writer, v any) error { return api.Marshal(w, "application/json", v) }
-			body, gzipped, err := s.BoardJSON(ctx, org.ActorOf(ctx).OrgID, in.ID, in.filter(), marshal, httpx.AcceptsGzip(in.AcceptEncoding))
+		Responses: httpx.EncodedAs[Board](api, "Board")},
+		func(ctx context.Context, in *boardQuery) (*httpx.Encoded, error) {
+			kept, err := s.BoardAnswer(ctx, org.ActorOf(ctx).OrgID, in.ID, in.filter(), httpx.MarshalJSON(api))
 			if err != nil {
 				return nil, err
 			}
-			out := &encodedBoard{ContentType: "application/json", Body: body}
-			if gzipped {
-				out.ContentEncoding = "gzip"
-			}
-			return out, nil
+			return kept.For(in.AcceptEncoding), nil
 		})
 }
 

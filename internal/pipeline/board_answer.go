@@ -18,18 +18,19 @@ import (
 
 // boardAnswer is a board encoded as the API sends it.
 type boardAnswer struct {
-	totals   string // the counts and totals it shows (totalsKey)
-	json, gz []byte
+	totals string // the counts and totals it shows (totalsKey)
+	kept   *httpx.Kept
 }
 
-// BoardJSON is the board as the API answers it: encoded by marshal, and
-// gzipped when gzipOK (gzipped tells which). An unfiltered board's answer
-// is kept with the cached board and reused while nothing on it changed.
-func (s *Service) BoardJSON(ctx context.Context, orgID, pipelineID string, f DealFilter,
-	marshal func(io.Writer, any) error, gzipOK bool) (body []byte, gzipped bool, err error) {
+// BoardAnswer is the board as the API answers it, encoded by marshal. An
+// unfiltered board's answer is kept, gzipped too, with the cached board
+// and reused while nothing on it changed; a filtered board's is encoded
+// for this request only and left to the response's compression.
+func (s *Service) BoardAnswer(ctx context.Context, orgID, pipelineID string, f DealFilter,
+	marshal func(io.Writer, any) error) (*httpx.Kept, error) {
 	parts, err := s.boardParts(ctx, orgID, pipelineID, f)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	encode := func() ([]byte, error) {
 		var b bytes.Buffer
@@ -38,22 +39,19 @@ func (s *Service) BoardJSON(ctx context.Context, orgID, pipelineID string, f Dea
 	}
 	if parts.filtered {
 		body, err := encode()
-		return body, false, err // compressed on the way out, if the client takes it
+		return &httpx.Kept{JSON: body}, err
 	}
 	key := parts.totalsKey()
 	a := parts.cached.answer
 	if a == nil || a.totals != key {
 		json, err := encode()
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		a = &boardAnswer{totals: key, json: json, gz: httpx.Gzipped(json)}
+		a = &boardAnswer{totals: key, kept: httpx.Keep(json)}
 		s.boards.keepAnswer(parts.cached, a)
 	}
-	if gzipOK {
-		return a.gz, true, nil
-	}
-	return a.json, false, nil
+	return a.kept, nil
 }
 
 // totalsKey names the counts and totals read for the board's stages.

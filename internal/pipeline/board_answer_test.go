@@ -31,11 +31,16 @@ func TestBoardAnswerFollowsTotals(t *testing.T) {
 		}
 		answer := func(f DealFilter, gzipOK bool) ([]byte, bool) {
 			t.Helper()
-			body, gzipped, err := s.BoardJSON(ctx, owner.OrgID, p.ID, f, marshal, gzipOK)
+			kept, err := s.BoardAnswer(ctx, owner.OrgID, p.ID, f, marshal)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return body, gzipped
+			accept := ""
+			if gzipOK {
+				accept = "gzip"
+			}
+			out := kept.For(accept)
+			return out.Body, out.ContentEncoding == "gzip"
 		}
 		fresh := func() []byte {
 			t.Helper()
