@@ -131,15 +131,15 @@ func (s *Service) Resolve(r *http.Request, orgID string, fromPath bool) (Actor, 
 	}
 	a := Actor{UserID: p.User.ID, SessionID: p.Session.ID, Name: p.User.Name, Meta: meta}
 	if orgID == "" {
-		orgs, err := s.ForUser(ctx, p.User.ID)
-		if err != nil {
+		var orgs []Membership
+		if err := s.reads.soleOrgs.ScanAll(ctx, &orgs, p.User.ID); err != nil {
 			return Actor{}, err
 		}
 		switch len(orgs) {
 		case 0:
 			return Actor{}, errNoOrg
 		case 1:
-			a.OrgID, a.Role = orgs[0].ID, orgs[0].Role
+			a.OrgID, a.Role = orgs[0].OrgID, orgs[0].Role
 			return a, nil
 		}
 		return Actor{}, errOrgRequired

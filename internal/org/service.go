@@ -38,7 +38,7 @@ type Service struct {
 }
 
 type hotReads struct {
-	forUser, roleOf, apiKey *db.Prepared
+	forUser, soleOrgs, roleOf, apiKey *db.Prepared
 }
 
 func prepareHotReads(d *db.DB) hotReads {
@@ -46,6 +46,11 @@ func prepareHotReads(d *db.DB) hotReads {
 		forUser: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
 			return q.TableExpr("memberships AS m").Join("JOIN organizations AS o ON o.id = m.org_id").
 				ColumnExpr("o.id, o.name, m.role").Where("m.user_id = ?", p.Next()).OrderExpr("o.name, o.id").Limit(500)
+		}),
+		// A request without X-Org-ID needs only whether the user has one
+		// org: no names, no order, and two rows at most.
+		soleOrgs: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
+			return q.Model((*Membership)(nil)).Column("org_id", "role").Where("user_id = ?", p.Next()).Limit(2)
 		}),
 		roleOf: d.PrepareRead(func(q *bun.SelectQuery, p *db.Params) *bun.SelectQuery {
 			return q.Model((*Membership)(nil)).Column("role").Where("org_id = ?", p.Next()).Where("user_id = ?", p.Next())
