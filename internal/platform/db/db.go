@@ -59,6 +59,9 @@ type DB struct {
 	// transactions in the order they asked (database/sql hands a freed
 	// connection to a random waiter, which gives some writes a long tail).
 	writeTurn chan struct{}
+	// checkpointer, on SQLite, copies the WAL into the database file in
+	// the background (checkpoint.go).
+	checkpointer *checkpointer
 }
 
 // Options say what to open.
@@ -69,6 +72,9 @@ type Options struct {
 	// MaxConns sizes the PostgreSQL pool and the SQLite reader pool; 0
 	// takes each engine's default.
 	MaxConns int
+	// CheckpointEvery is how often SQLite's WAL is checkpointed (0: every
+	// 200 ms).
+	CheckpointEvery time.Duration
 }
 
 // Open connects and checks the connection; it does not migrate.
@@ -94,7 +100,16 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 // across application crashes under WAL.
 var sqlitePragmas = []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}
 
-func sqliteDSN(path string, readOnly bool) string {
+// sqliteRole is what a connection is for; each has its own settings.
+type sqliteRole int
+
+const (
+	sqliteWriter sqliteRole = iota
+	sqliteReader
+	sqliteCheckpointer
+)
+
+func sqliteDSN(path string, role sqliteRole) string {
 	q := url.Values{}
 	for _, p := range sqlitePragmas {
 		q.Add("_pragma", p)
@@ -103,18 +118,23 @@ func sqliteDSN(path string, readOnly bool) string {
 	// million-row table's index pages to the kernel on every insert and
 	// lookup. The writer, which touches every index, gets 64 MiB, each
 	// reader 16 MiB; they fill only as far as the data needs.
-	if readOnly {
+	switch role {
+	case sqliteReader:
 		// Memory-mapped reads: a page comes straight from the kernel's
 		// cache instead of a pread and a copy into this connection's own
 		// cache, which SQLite drops whenever another connection commits.
 		q.Add("_pragma", "mmap_size(1073741824)")
 		q.Add("_pragma", "query_only(1)")
 		q.Add("_pragma", "cache_size(-16384)")
-	} else {
+	case sqliteWriter:
 		q.Add("_pragma", "cache_size(-65536)")
 		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
 		// never fails half-way when it upgrades from reading to writing.
 		q.Set("_txlock", "immediate")
+		// No checkpoint inside a commit: the checkpointer runs them.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+	case sqliteCheckpointer:
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -124,7 +144,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("sqlite: directory %s does not exist or is unreadable", dir)
 	}
-	writer, err := sql.Open("sqlite", sqliteDSN(o.Path, false))
+	writer, err := sql.Open("sqlite", sqliteDSN(o.Path, sqliteWriter))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -136,20 +156,27 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: cannot open %s: %w", o.Path, err)
 	}
-	reader, err := sql.Open("sqlite", sqliteDSN(o.Path, true))
+	reader, err := sql.Open("sqlite", sqliteDSN(o.Path, sqliteReader))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	reader.SetMaxOpenConns(o.MaxConns)
 	reader.SetMaxIdleConns(o.MaxConns)
+	cp, err := startCheckpointer(o.Path, o.CheckpointEvery)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
 	return &DB{
 		DB:    bun.NewDB(writer, sqlitedialect.New()),
 		Read:  bun.NewDB(reader, sqlitedialect.New()),
 		Kind:  SQLite,
 		Where: o.Path,
 		// Buffered for one: whoever put the token in holds the writer.
-		writeTurn: make(chan struct{}, 1),
+		writeTurn:    make(chan struct{}, 1),
+		checkpointer: cp,
 	}, nil
 }
 
@@ -191,7 +218,13 @@ func oneLine(msg string) string {
 
 // Close closes every pool.
 func (d *DB) Close() error {
-	err := d.DB.Close()
+	var err error
+	if d.checkpointer != nil {
+		// First, so that the writer is the last connection: closing it
+		// checkpoints what is left and removes the WAL.
+		err = d.checkpointer.close()
+	}
+	err = errors.Join(err, d.DB.Close())
 	if d.Read != d.DB {
 		err = errors.Join(err, d.Read.Close())
 	}
