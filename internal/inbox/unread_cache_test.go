@@ -9,12 +9,10 @@ import (
 	"time"
 
 	"github.com/kite-crm/kite/internal/crm"
-	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/org"
-	"github.com/kite-crm/kite/internal/platform/crypto"
+	"github.com/kite-crm/kite/internal/org/orgtest"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
-	"github.com/kite-crm/kite/internal/platform/events"
 	"github.com/kite-crm/kite/internal/platform/httpx"
 )
 
@@ -176,28 +174,13 @@ func TestUnreadCacheKeepsTheNewerAnswer(t *testing.T) {
 // member.
 func unreadFixture(t *testing.T, d *db.DB) (*Service, org.Actor, org.Actor) {
 	t.Helper()
-	ctx := context.Background()
-	keys, err := crypto.NewKeyring("test secret of at least thirty-two characters")
-	if err != nil {
+	kit := orgtest.New(t, d)
+	s := NewService(d, kit.Bus, kit.Orgs, crm.NewService(d, kit.Bus, kit.Orgs, nil), t.TempDir(), nil)
+	owner := kit.SignUp(t, "owner@unread.example", "Owner", "Owner's org")
+	member := kit.SignUp(t, "member@unread.example", "Member", "Member's org")
+	if _, err := kit.Orgs.AddMember(context.Background(), owner, "member@unread.example", org.Member); err != nil {
 		t.Fatal(err)
 	}
-	bus := events.NewBus(d, nil)
-	ids := identity.NewService(d, keys, nil, identity.Config{HashConcurrency: 1}, nil)
-	orgs := org.NewService(d, ids, bus, nil)
-	s := NewService(d, bus, orgs, crm.NewService(d, bus, orgs, nil), t.TempDir(), nil)
-	signUp := func(email, name string) (identity.User, org.Organization) {
-		u, created, err := ids.SignUp(ctx, identity.SignUpInput{Email: email, Password: "a long test password",
-			Name: name, OrganizationName: name + "'s org"}, identity.ClientMeta{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u, created.(org.Organization)
-	}
-	u, o := signUp("owner@unread.example", "Owner")
-	owner := org.Actor{UserID: u.ID, Name: u.Name, OrgID: o.ID, Role: org.Owner}
-	m, _ := signUp("member@unread.example", "Member")
-	if _, err := orgs.AddMember(ctx, owner, "member@unread.example", org.Member); err != nil {
-		t.Fatal(err)
-	}
-	return s, owner, org.Actor{UserID: m.ID, Name: m.Name, OrgID: o.ID, Role: org.Member}
+	member.OrgID, member.Role = owner.OrgID, org.Member
+	return s, owner, member
 }

@@ -8,12 +8,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kite-crm/kite/internal/crm"
-	"github.com/kite-crm/kite/internal/identity"
 	"github.com/kite-crm/kite/internal/org"
-	"github.com/kite-crm/kite/internal/platform/crypto"
+	"github.com/kite-crm/kite/internal/org/orgtest"
 	"github.com/kite-crm/kite/internal/platform/db"
 	"github.com/kite-crm/kite/internal/platform/dbtest"
-	"github.com/kite-crm/kite/internal/platform/events"
 )
 
 // newTestService wires the pipeline service over d the way the app does,
@@ -21,26 +19,14 @@ import (
 // default pipeline) holding a few CRM records.
 func newTestService(t *testing.T, d *db.DB) (*Service, org.Actor) {
 	t.Helper()
-	ctx := context.Background()
-	keys, err := crypto.NewKeyring("test secret of at least thirty-two characters")
-	if err != nil {
+	kit := orgtest.New(t, d)
+	c := crm.NewService(d, kit.Bus, kit.Orgs, nil)
+	s := NewService(d, kit.Bus, kit.Orgs, c, nil) // before the sign-up: it adds the default pipeline
+	owner := kit.SignUp(t, "owner@seed.example", "Owner", "Seeded")
+	if _, _, err := c.Seed(context.Background(), owner.OrgID, crm.SeedOptions{Companies: 5, Contacts: 40}, nil); err != nil {
 		t.Fatal(err)
 	}
-	bus := events.NewBus(d, nil)
-	ids := identity.NewService(d, keys, nil, identity.Config{HashConcurrency: 1}, nil)
-	orgs := org.NewService(d, ids, bus, nil)
-	c := crm.NewService(d, bus, orgs, nil)
-	s := NewService(d, bus, orgs, c, nil)
-	u, created, err := ids.SignUp(ctx, identity.SignUpInput{Email: "owner@seed.example", Password: "a long test password",
-		Name: "Owner", OrganizationName: "Seeded"}, identity.ClientMeta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := created.(org.Organization)
-	if _, _, err := c.Seed(ctx, o.ID, crm.SeedOptions{Companies: 5, Contacts: 40}, nil); err != nil {
-		t.Fatal(err)
-	}
-	return s, org.Actor{UserID: u.ID, Name: u.Name, OrgID: o.ID, Role: org.Owner}
+	return s, owner
 }
 
 func TestSeedSpreadsOpenDealsAndTheirTotals(t *testing.T) {
