@@ -17,20 +17,35 @@ import (
 // (wal_autocheckpoint 0); a connection of its own does, in the background,
 // in PASSIVE mode, which waits for neither the writer nor readers. Commits
 // stay as durable as before: WAL with synchronous=NORMAL.
+//
+// A checkpoint does not shorten the WAL: the next write starts it over,
+// but only if the checkpoint copied all of it. While commits never pause,
+// each checkpoint finds new pages behind it and the WAL keeps growing. So
+// once the WAL is longer than longWAL pages, the checkpointer runs one
+// more checkpoint while it holds the writer's turn (db.Tx waits): by then
+// nearly everything is copied, so writes wait for one short copy and its
+// fsync, once per 256 MiB written, and the next write starts the WAL over.
 
-const defaultCheckpointEvery = 200 * time.Millisecond
+const (
+	defaultCheckpointEvery = 200 * time.Millisecond
+	defaultLongWAL         = 65536 // pages: 256 MiB
+)
 
 type checkpointer struct {
 	conn *sql.DB
 	stop context.CancelFunc
 	done chan struct{}
-	// runs counts the checkpoints made (tests wait for one).
-	runs atomic.Int64
+	// runs counts the checkpoints made and restarts those made holding the
+	// writer's turn (tests wait for them).
+	runs, restarts atomic.Int64
 }
 
-func startCheckpointer(path string, every time.Duration) (*checkpointer, error) {
+func startCheckpointer(path string, every time.Duration, longWAL int, inTurn func(context.Context, func() error) error) (*checkpointer, error) {
 	if every <= 0 {
 		every = defaultCheckpointEvery
+	}
+	if longWAL <= 0 {
+		longWAL = defaultLongWAL
 	}
 	conn, err := sql.Open("sqlite", sqliteDSN(path, sqliteCheckpointer))
 	if err != nil {
@@ -40,11 +55,11 @@ func startCheckpointer(path string, every time.Duration) (*checkpointer, error) 
 	conn.SetConnMaxIdleTime(0)
 	ctx, stop := context.WithCancel(context.Background())
 	c := &checkpointer{conn: conn, stop: stop, done: make(chan struct{})}
-	go c.run(ctx, every)
+	go c.run(ctx, every, longWAL, inTurn)
 	return c, nil
 }
 
-func (c *checkpointer) run(ctx context.Context, every time.Duration) {
+func (c *checkpointer) run(ctx context.Context, every time.Duration, longWAL int, inTurn func(context.Context, func() error) error) {
 	defer close(c.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -54,14 +69,27 @@ func (c *checkpointer) run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		// A passive checkpoint copies what no reader still needs and
-		// returns; what it leaves, the next one copies. A failure (the
-		// disk full, say) is left to the next tick too: the WAL only grows
-		// meanwhile, and commits go on.
-		if _, err := c.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err == nil {
-			c.runs.Add(1)
+		// A failure (the disk full, say) is left to the next tick: the WAL
+		// only grows meanwhile, and commits go on.
+		pages, err := c.checkpoint(ctx)
+		if err != nil || pages < longWAL {
+			continue
+		}
+		if inTurn(ctx, func() error { _, err := c.checkpoint(ctx); return err }) == nil {
+			c.restarts.Add(1)
 		}
 	}
+}
+
+// checkpoint copies what no reader still needs and returns the WAL's
+// length in pages.
+func (c *checkpointer) checkpoint(ctx context.Context) (pages int, err error) {
+	var busy, copied int
+	err = c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &pages, &copied)
+	if err == nil {
+		c.runs.Add(1)
+	}
+	return pages, err
 }
 
 func (c *checkpointer) close() error {

@@ -4,56 +4,104 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
-// The writer never checkpoints inside a commit, and the background
-// checkpointer keeps the WAL from growing with what is written.
-func TestCheckpointerBoundsTheWAL(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
+func openCheckpointed(t *testing.T, longWAL int) (*DB, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "kite.db")
-	d, err := Open(ctx, Options{Path: path, CheckpointEvery: 10 * time.Millisecond})
+	d, err := Open(context.Background(), Options{Path: path, CheckpointEvery: 5 * time.Millisecond, longWAL: longWAL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.ExecContext(context.Background(), "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	return d, path
+}
+
+// walPages is the WAL's length in pages, read by a checkpoint before it
+// copies anything.
+func walPages(t *testing.T, d *DB) int {
+	t.Helper()
+	var busy, pages, copied int
+	if err := d.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &pages, &copied); err != nil {
+		t.Fatal(err)
+	}
+	return pages
+}
+
+// A commit never checkpoints; the background checkpointer copies the WAL
+// so that the next commit starts it over.
+func TestCheckpointerLetsTheWALStartOver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, path := openCheckpointed(t, 0)
 	var auto int
 	if err := d.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("the writer checkpoints every %d pages (%v), want never", auto, err)
 	}
-	if _, err := d.ExecContext(ctx, "CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	// 16 MiB in 2,000 commits: the WAL would hold all of it without
-	// checkpoints.
-	body := strings.Repeat("k", 8<<10)
-	written := int64(0)
-	for i := range 2000 {
-		if _, err := d.ExecContext(ctx, "INSERT INTO blobs (id, body) VALUES (?, ?)", i, body); err != nil {
+	for i := range 500 {
+		if _, err := d.ExecContext(ctx, "INSERT INTO notes (id, body) VALUES (?, 'a note')", i); err != nil {
 			t.Fatal(err)
 		}
-		written += int64(len(body))
-		if i%200 == 0 {
-			time.Sleep(15 * time.Millisecond) // a tick's time for the checkpointer
+	}
+	// Two checkpoints after the last commit: the second started after it.
+	runs := d.checkpointer.runs.Load()
+	for deadline := time.Now().Add(10 * time.Second); d.checkpointer.runs.Load() < runs+2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the checkpointer did not run")
 		}
 	}
-	if d.checkpointer.runs.Load() == 0 {
-		t.Fatal("no checkpoint ran")
-	}
-	st, err := os.Stat(path + "-wal")
-	if err != nil {
+	if _, err := d.ExecContext(ctx, "INSERT INTO notes (id, body) VALUES (1000, 'after')"); err != nil {
 		t.Fatal(err)
 	}
-	if st.Size() > written/2 {
-		t.Fatalf("the WAL is %d bytes after %d bytes were written: not checkpointed", st.Size(), written)
+	if pages := walPages(t, d); pages > 10 {
+		t.Fatalf("the WAL holds %d pages after one commit: it did not start over", pages)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
 		t.Fatalf("the WAL is left after Close: %v", err)
+	}
+}
+
+// Under commits that never pause, a long WAL still starts over: the
+// checkpointer holds the writer's turn for one checkpoint.
+func TestCheckpointerShortensTheWALUnderSteadyWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const longWAL = 64
+	d, _ := openCheckpointed(t, longWAL)
+	// Four writers, so that a commit always waits for the writer.
+	var commits atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(600 * time.Millisecond)
+	for range 4 {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO notes (body) VALUES ('a note')")
+					return err
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+				commits.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	// Each commit adds a page or more; the WAL holds what came since it
+	// last started over, bounded by longWAL and a tick's commits.
+	if pages, n := walPages(t, d), int(commits.Load()); pages > n/4 {
+		t.Fatalf("the WAL holds %d pages after %d commits (%d restarts)", pages, n, d.checkpointer.restarts.Load())
 	}
 }

@@ -75,6 +75,9 @@ type Options struct {
 	// CheckpointEvery is how often SQLite's WAL is checkpointed (0: every
 	// 200 ms).
 	CheckpointEvery time.Duration
+	// longWAL is the WAL length in pages that the checkpointer starts over
+	// (0: defaultLongWAL; tests set fewer).
+	longWAL int
 }
 
 // Open connects and checks the connection; it does not migrate.
@@ -166,21 +169,20 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	}
 	reader.SetMaxOpenConns(o.MaxConns)
 	reader.SetMaxIdleConns(o.MaxConns)
-	cp, err := startCheckpointer(o.Path, o.CheckpointEvery)
-	if err != nil {
-		writer.Close()
-		reader.Close()
-		return nil, err
-	}
-	return &DB{
+	d := &DB{
 		DB:    bun.NewDB(writer, sqlitedialect.New()),
 		Read:  bun.NewDB(reader, sqlitedialect.New()),
 		Kind:  SQLite,
 		Where: o.Path,
 		// Buffered for one: whoever put the token in holds the writer.
-		writeTurn:    make(chan struct{}, 1),
-		checkpointer: cp,
-	}, nil
+		writeTurn: make(chan struct{}, 1),
+	}
+	if d.checkpointer, err = startCheckpointer(o.Path, o.CheckpointEvery, o.longWAL, d.runInTurn); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 func openPostgres(ctx context.Context, o Options) (*DB, error) {
