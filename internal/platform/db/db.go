@@ -124,6 +124,9 @@ func sqliteDSN(path string, role sqliteRole) string {
 	// its cache's whole hash table (pcache1TruncateUnsafe), which at
 	// 64 MiB was 5% of a deal move's CPU, while importing 300,000
 	// contacts ran as fast with 16 MiB.
+	if role != sqliteCheckpointer {
+		q.Add("_pragma", "cache_size(-16384)")
+	}
 	switch role {
 	case sqliteReader:
 		// Memory-mapped reads: a page comes straight from the kernel's
@@ -131,9 +134,7 @@ func sqliteDSN(path string, role sqliteRole) string {
 		// cache, which SQLite drops whenever another connection commits.
 		q.Add("_pragma", "mmap_size(1073741824)")
 		q.Add("_pragma", "query_only(1)")
-		q.Add("_pragma", "cache_size(-16384)")
 	case sqliteWriter:
-		q.Add("_pragma", "cache_size(-16384)")
 		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
 		// never fails half-way when it upgrades from reading to writing.
 		q.Set("_txlock", "immediate")
