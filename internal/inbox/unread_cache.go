@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kite-crm/kite/internal/org"
 	"github.com/kite-crm/kite/internal/platform/httpx"
+	"github.com/kite-crm/kite/internal/platform/versioned"
 )
 
 // Every open inbox asks for its member's unread counts again and again,
@@ -28,58 +28,16 @@ const unreadCacheSize = 4096
 
 type unreadKey struct{ orgID, userID string }
 
-type keptUnread struct {
-	version int64
-	answer  *httpx.Kept
-}
-
-type unreadCache struct {
-	mu      sync.Mutex
-	answers map[unreadKey]keptUnread
-	// lookups counts reads of a member's counts by outcome (hit or miss).
-	lookups *prometheus.CounterVec
-}
+type unreadCache = versioned.Cache[unreadKey, *httpx.Kept]
 
 func newUnreadCache() *unreadCache {
-	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kite_unread_cache_lookups_total",
-		Help: "Reads of a member's unread counts, by whether the kept answer was still theirs (hit) or was read again (miss)."},
-		[]string{"outcome"})
-	lookups.WithLabelValues("hit") // both series from the start, at 0
-	lookups.WithLabelValues("miss")
-	return &unreadCache{answers: map[unreadKey]keptUnread{}, lookups: lookups}
+	return versioned.New[unreadKey, *httpx.Kept](unreadCacheSize, "kite_unread_cache_lookups_total",
+		"Reads of a member's unread counts, by whether the kept answer was still theirs (hit) or was read again (miss).")
 }
 
 // Collectors returns the inbox's Prometheus collectors.
 func (s *Service) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.unreadAnswers.lookups}
-}
-
-func (c *unreadCache) get(k unreadKey, version int64) (*httpx.Kept, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	kept, ok := c.answers[k]
-	if !ok || kept.version != version {
-		c.lookups.WithLabelValues("miss").Inc()
-		return nil, false
-	}
-	c.lookups.WithLabelValues("hit").Inc()
-	return kept.answer, true
-}
-
-func (c *unreadCache) put(k unreadKey, version int64, answer *httpx.Kept) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old, ok := c.answers[k]
-	if ok && old.version > version {
-		return // a slower reader must not replace a newer answer
-	}
-	if !ok && len(c.answers) >= unreadCacheSize {
-		for other := range c.answers { // any one: an answer is cheap to read again
-			delete(c.answers, other)
-			break
-		}
-	}
-	c.answers[k] = keptUnread{version: version, answer: answer}
+	return []prometheus.Collector{s.unreadAnswers.Collector()}
 }
 
 // UnreadAnswer is the caller's unread counts (see Unread) as the API
@@ -101,7 +59,7 @@ func (s *Service) UnreadAnswer(ctx context.Context, a org.Actor, marshal func(io
 		return nil, err
 	}
 	key := unreadKey{a.OrgID, a.UserID}
-	if kept, ok := s.unreadAnswers.get(key, st.Version); ok {
+	if kept, ok := s.unreadAnswers.Get(key, st.Version); ok {
 		return kept, nil
 	}
 	u, err := s.unreadChats(ctx, a, st.Total)
@@ -110,7 +68,7 @@ func (s *Service) UnreadAnswer(ctx context.Context, a org.Actor, marshal func(io
 	}
 	kept, err := encode(u)
 	if err == nil {
-		s.unreadAnswers.put(key, st.Version, kept)
+		s.unreadAnswers.Put(key, st.Version, kept)
 	}
 	return kept, err
 }

@@ -149,27 +149,6 @@ func equalUnread(a, b Unread) bool {
 	return true
 }
 
-func TestUnreadCacheKeepsTheNewerAnswer(t *testing.T) {
-	t.Parallel()
-	c := newUnreadCache()
-	k := unreadKey{"org", "user"}
-	newer, older := httpx.Keep([]byte(`{"total":2}`)), httpx.Keep([]byte(`{"total":1}`))
-	c.put(k, 5, newer)
-	c.put(k, 4, older)
-	if got, ok := c.get(k, 5); !ok || got != newer {
-		t.Fatalf("an answer read at an older version replaced a newer one: %v %v", got, ok)
-	}
-	if _, ok := c.get(unreadKey{"another org", "user"}, 5); ok {
-		t.Fatal("the member's answer in another org was served")
-	}
-	for i := range unreadCacheSize + 10 {
-		c.put(unreadKey{"org", string(rune('a' + i))}, 1, older)
-	}
-	if len(c.answers) > unreadCacheSize {
-		t.Fatalf("the cache holds %d answers, more than %d", len(c.answers), unreadCacheSize)
-	}
-}
-
 // unreadFixture is an inbox service with an org of two: its owner and a
 // member.
 func unreadFixture(t *testing.T, d *db.DB) (*Service, org.Actor, org.Actor) {

@@ -49,7 +49,7 @@ func (s *Service) BoardAnswer(ctx context.Context, orgID, pipelineID string, f D
 			return nil, err
 		}
 		a = &boardAnswer{totals: key, kept: httpx.Keep(json)}
-		s.boards.keepAnswer(parts.cached, a)
+		s.keepAnswer(parts.cached, a)
 	}
 	return a.kept, nil
 }

@@ -3,11 +3,11 @@ package pipeline
 import (
 	"context"
 	"slices"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kite-crm/kite/internal/platform/db"
+	"github.com/kite-crm/kite/internal/platform/versioned"
 )
 
 // Reading a board's first cards is most of what a board costs: one index
@@ -29,6 +29,10 @@ import (
 // boardCacheSize bounds the boards a process keeps (each about 300 cards).
 const boardCacheSize = 64
 
+// boardKey names a cached board: another org's request for the pipeline
+// id finds nothing.
+type boardKey struct{ orgID, pipelineID string }
+
 // cachedBoard is one pipeline with its first cards at a version.
 type cachedBoard struct {
 	orgID    string
@@ -38,66 +42,24 @@ type cachedBoard struct {
 	answer   *boardAnswer      // the last encoded answer, if any; read-only
 }
 
-type boardCache struct {
-	mu     sync.Mutex
-	boards map[string]cachedBoard // by pipeline id
-	// lookups counts unfiltered board reads by outcome (hit or miss).
-	lookups *prometheus.CounterVec
-}
+type boardCache = versioned.Cache[boardKey, cachedBoard]
 
-func newBoardCache() boardCache {
-	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kite_board_cache_lookups_total",
-		Help: "Unfiltered board reads, by whether the cached cards were still the board's (hit) or were read again (miss)."},
-		[]string{"outcome"})
-	lookups.WithLabelValues("hit") // both series from the start, at 0
-	lookups.WithLabelValues("miss")
-	return boardCache{lookups: lookups}
+func newBoardCache() *boardCache {
+	return versioned.New[boardKey, cachedBoard](boardCacheSize, "kite_board_cache_lookups_total",
+		"Unfiltered board reads, by whether the cached cards were still the board's (hit) or were read again (miss).")
 }
 
 // Collectors returns the pipeline service's Prometheus collectors.
 func (s *Service) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.boards.lookups}
-}
-
-func (c *boardCache) get(orgID, pipelineID string, version int64) (cachedBoard, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.boards[pipelineID]
-	if !ok || b.orgID != orgID || b.version != version {
-		return cachedBoard{}, false
-	}
-	b.pipeline.Stages = slices.Clone(b.pipeline.Stages)
-	return b, true
-}
-
-func (c *boardCache) put(b cachedBoard) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.boards == nil {
-		c.boards = map[string]cachedBoard{}
-	}
-	id := b.pipeline.ID
-	if old, ok := c.boards[id]; ok && old.orgID == b.orgID && old.version > b.version {
-		return // a slower reader must not replace a newer board
-	}
-	if _, ok := c.boards[id]; !ok && len(c.boards) >= boardCacheSize {
-		for other := range c.boards { // any one: boards are cheap to read again
-			delete(c.boards, other)
-			break
-		}
-	}
-	c.boards[id] = b
+	return []prometheus.Collector{s.boards.Collector()}
 }
 
 // keepAnswer stores the encoded answer of b, if b is still the cached board.
-func (c *boardCache) keepAnswer(b cachedBoard, a *boardAnswer) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := b.pipeline.ID
-	if now, ok := c.boards[id]; ok && now.orgID == b.orgID && now.version == b.version {
+func (s *Service) keepAnswer(b cachedBoard, a *boardAnswer) {
+	s.boards.Update(boardKey{b.orgID, b.pipeline.ID}, b.version, func(now cachedBoard) cachedBoard {
 		now.answer = a
-		c.boards[id] = now
-	}
+		return now
+	})
 }
 
 // boardVersion is the sum of the counters that every change to the
@@ -136,16 +98,16 @@ func (s *Service) boardCards(ctx context.Context, orgID, pipelineID string, f De
 	if err != nil {
 		return cachedBoard{}, err
 	}
-	if b, ok := s.boards.get(orgID, pipelineID, v); ok {
-		s.boards.lookups.WithLabelValues("hit").Inc()
+	key := boardKey{orgID, pipelineID}
+	if b, ok := s.boards.Get(key, v); ok {
+		b.pipeline.Stages = slices.Clone(b.pipeline.Stages) // the caller's to change
 		return b, nil
 	}
-	s.boards.lookups.WithLabelValues("miss").Inc()
 	b, err := read()
 	if err != nil {
 		return b, err
 	}
 	b.version = v
-	s.boards.put(b)
+	s.boards.Put(key, v, b)
 	return b, nil
 }

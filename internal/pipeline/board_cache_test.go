@@ -112,7 +112,7 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := s.boards.get(owner.OrgID, p.ID, mustVersion(t, s, owner.OrgID, p.ID)); !ok {
+			if !s.boards.Has(boardKey{owner.OrgID, p.ID}, mustVersion(t, s, owner.OrgID, p.ID)) {
 				t.Fatalf("before %s: the board read was not cached", step.name)
 			}
 			if err := step.write(); err != nil {
@@ -122,9 +122,7 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.boards.mu.Lock()
-			s.boards.boards = nil // the next read goes to the database
-			s.boards.mu.Unlock()
+			s.boards.Clear() // the next read goes to the database
 			want, err := s.Board(ctx, owner.OrgID, p.ID, DealFilter{})
 			if err != nil {
 				t.Fatal(err)
@@ -138,7 +136,7 @@ func TestBoardCacheFollowsEveryWrite(t *testing.T) {
 		}
 
 		// Every step but the first began with a board the last one cached.
-		if hits := testutil.ToFloat64(s.boards.lookups.WithLabelValues("hit")); hits != float64(len(steps)-1) {
+		if hits := testutil.ToFloat64(s.boards.Lookups("hit")); hits != float64(len(steps)-1) {
 			t.Errorf("the cache counted %v hits, want %d", hits, len(steps)-1)
 		}
 
@@ -177,26 +175,4 @@ func mustVersion(t *testing.T, s *Service, orgID, pipelineID string) int64 {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func TestBoardCacheKeepsTheNewerBoard(t *testing.T) {
-	t.Parallel()
-	var c boardCache
-	put := func(id string, version int64, card string) {
-		c.put(cachedBoard{orgID: "org", version: version, pipeline: Pipeline{ID: id}, cards: map[string][]Card{"s": {{Deal: Deal{ID: card}}}}})
-	}
-	put("p", 5, "new")
-	put("p", 4, "old")
-	if b, ok := c.get("org", "p", 5); !ok || b.cards["s"][0].ID != "new" {
-		t.Fatalf("a board read at an older version replaced a newer one: %v %v", b, ok)
-	}
-	if _, ok := c.get("another org", "p", 5); ok {
-		t.Fatal("another org's request got the board")
-	}
-	for i := range boardCacheSize + 10 {
-		put(string(rune('a'+i)), 1, "x")
-	}
-	if len(c.boards) > boardCacheSize {
-		t.Fatalf("the cache holds %d boards, more than %d", len(c.boards), boardCacheSize)
-	}
 }

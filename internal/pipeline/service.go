@@ -26,7 +26,7 @@ type Service struct {
 	crm    *crm.Service
 	log    *slog.Logger
 	now    func() time.Time
-	boards boardCache
+	boards *boardCache
 }
 
 // NewService builds the service and hooks it into the organization's
