@@ -22,7 +22,7 @@ type Kept struct {
 func Keep(json []byte) *Kept {
 	k := &Kept{JSON: json}
 	if len(json) >= gzipMinSize {
-		k.Gzip = Gzipped(json)
+		k.Gzip = gzipped(json)
 	}
 	return k
 }
@@ -30,7 +30,7 @@ func Keep(json []byte) *Kept {
 // For answers the kept bytes to a client whose Accept-Encoding header is
 // acceptEncoding: the gzip when it takes it, else the JSON.
 func (k *Kept) For(acceptEncoding string) *Encoded {
-	if k.Gzip != nil && AcceptsGzip(acceptEncoding) {
+	if k.Gzip != nil && acceptsGzip(acceptEncoding) {
 		return &Encoded{ContentType: "application/json", ContentEncoding: "gzip", Body: k.Gzip}
 	}
 	return &Encoded{ContentType: "application/json", Body: k.JSON}

@@ -36,7 +36,7 @@ func Gzip(next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Add("Vary", "Accept-Encoding")
-		if !AcceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -183,10 +183,8 @@ func compressible(h http.Header) bool {
 	return false
 }
 
-// Gzipped is b compressed as Gzip compresses responses, for a handler that
-// keeps a compressed answer to send again (with Content-Encoding: gzip,
-// which Gzip passes through).
-func Gzipped(b []byte) []byte {
+// gzipped is b compressed as Gzip compresses responses, for Keep.
+func gzipped(b []byte) []byte {
 	var out bytes.Buffer
 	w := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(w)
@@ -196,9 +194,9 @@ func Gzipped(b []byte) []byte {
 	return out.Bytes()
 }
 
-// AcceptsGzip reports whether an Accept-Encoding header allows gzip (a
+// acceptsGzip reports whether an Accept-Encoding header allows gzip (a
 // q-value of 0 refuses it).
-func AcceptsGzip(header string) bool {
+func acceptsGzip(header string) bool {
 	for _, part := range strings.Split(header, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
