@@ -22,7 +22,8 @@ import (
 // but only if the checkpoint copied all of it. While commits never pause,
 // each checkpoint finds new pages behind it and the WAL keeps growing. So
 // once the WAL is longer than longWAL pages, the checkpointer runs one
-// more checkpoint while it holds the writer's turn (db.Tx waits): by then
+// more checkpoint on the writer's own connection, so that no write can
+// commit meanwhile (every write needs that one connection): by then
 // nearly everything is copied, so writes wait for one short copy and its
 // fsync, once per 256 MiB written, and the next write starts the WAL over.
 
@@ -35,12 +36,14 @@ type checkpointer struct {
 	conn *sql.DB
 	stop context.CancelFunc
 	done chan struct{}
-	// runs counts the checkpoints made and restarts those made holding the
-	// writer's turn (tests wait for them).
+	// writer is the one connection writes go through.
+	writer *sql.DB
+	// runs counts the checkpoints made and restarts those made on the
+	// writer's connection (tests wait for them).
 	runs, restarts atomic.Int64
 }
 
-func startCheckpointer(path string, every time.Duration, longWAL int, inTurn func(context.Context, func() error) error) (*checkpointer, error) {
+func startCheckpointer(path string, every time.Duration, longWAL int, writer *sql.DB) (*checkpointer, error) {
 	if every <= 0 {
 		every = defaultCheckpointEvery
 	}
@@ -54,12 +57,12 @@ func startCheckpointer(path string, every time.Duration, longWAL int, inTurn fun
 	conn.SetMaxOpenConns(1)
 	conn.SetConnMaxIdleTime(0)
 	ctx, stop := context.WithCancel(context.Background())
-	c := &checkpointer{conn: conn, stop: stop, done: make(chan struct{})}
-	go c.run(ctx, every, longWAL, inTurn)
+	c := &checkpointer{conn: conn, writer: writer, stop: stop, done: make(chan struct{})}
+	go c.run(ctx, every, longWAL)
 	return c, nil
 }
 
-func (c *checkpointer) run(ctx context.Context, every time.Duration, longWAL int, inTurn func(context.Context, func() error) error) {
+func (c *checkpointer) run(ctx context.Context, every time.Duration, longWAL int) {
 	defer close(c.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -71,21 +74,33 @@ func (c *checkpointer) run(ctx context.Context, every time.Duration, longWAL int
 		}
 		// A failure (the disk full, say) is left to the next tick: the WAL
 		// only grows meanwhile, and commits go on.
-		pages, err := c.checkpoint(ctx)
+		pages, err := c.checkpoint(ctx, c.conn)
 		if err != nil || pages < longWAL {
 			continue
 		}
-		if inTurn(ctx, func() error { _, err := c.checkpoint(ctx); return err }) == nil {
+		if c.checkpointOnWriter(ctx) == nil {
 			c.restarts.Add(1)
 		}
 	}
 }
 
-// checkpoint copies what no reader still needs and returns the WAL's
-// length in pages.
-func (c *checkpointer) checkpoint(ctx context.Context) (pages int, err error) {
+func (c *checkpointer) checkpointOnWriter(ctx context.Context) error {
+	w, err := c.writer.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	_, err = c.checkpoint(ctx, w)
+	return err
+}
+
+// checkpoint copies, through conn, what no reader still needs and returns
+// the WAL's length in pages.
+func (c *checkpointer) checkpoint(ctx context.Context, conn interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (pages int, err error) {
 	var busy, copied int
-	err = c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &pages, &copied)
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &pages, &copied)
 	if err == nil {
 		c.runs.Add(1)
 	}

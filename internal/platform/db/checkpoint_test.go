@@ -74,12 +74,12 @@ func TestCheckpointerLetsTheWALStartOver(t *testing.T) {
 }
 
 // Under commits that never pause, a long WAL still starts over: the
-// checkpointer holds the writer's turn for one checkpoint.
+// checkpointer runs one checkpoint on the writer's connection.
 func TestCheckpointerShortensTheWALUnderSteadyWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const longWAL = 64
-	d, _ := openCheckpointed(t, longWAL)
+	d, path := openCheckpointed(t, longWAL)
 	// Four writers, so that a commit always waits for the writer.
 	var commits atomic.Int64
 	var wg sync.WaitGroup
@@ -99,9 +99,16 @@ func TestCheckpointerShortensTheWALUnderSteadyWrites(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// Each commit adds a page or more; the WAL holds what came since it
-	// last started over, bounded by longWAL and a tick's commits.
-	if pages, n := walPages(t, d), int(commits.Load()); pages > n/4 {
-		t.Fatalf("the WAL holds %d pages after %d commits (%d restarts)", pages, n, d.checkpointer.restarts.Load())
+	// Each commit adds a page or more. The WAL file keeps the largest
+	// length the WAL reached: bounded by longWAL and a tick's commits, not
+	// by all of them.
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, n := int(st.Size()/4096), int(commits.Load())
+	t.Logf("WAL %d pages, %d commits", pages, n)
+	if pages > n/4 {
+		t.Fatalf("the WAL reached %d pages in %d commits (%d restarts)", pages, n, d.checkpointer.restarts.Load())
 	}
 }

@@ -178,7 +178,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 		// Buffered for one: whoever put the token in holds the writer.
 		writeTurn: make(chan struct{}, 1),
 	}
-	if d.checkpointer, err = startCheckpointer(o.Path, o.CheckpointEvery, o.longWAL, d.runInTurn); err != nil {
+	if d.checkpointer, err = startCheckpointer(o.Path, o.CheckpointEvery, o.longWAL, writer); err != nil {
 		writer.Close()
 		reader.Close()
 		return nil, err
